@@ -1,0 +1,71 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+
+from .forms import StaffCreationForm
+from .models import Staff
+
+
+class StaffAdminChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = Staff
+        field_classes = {}
+
+
+@admin.register(Staff)
+class StaffAdmin(UserAdmin):
+    form = StaffAdminChangeForm
+    add_form = StaffCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "subject_group")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "subject_group",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+    list_display = ("email", "first_name", "last_name", "subject_group", "is_active", "is_staff")
+    list_filter = ("subject_group", "is_active", "is_staff", "groups")
+    list_select_related = ("subject_group",)
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("last_name", "first_name")
+
+    # Whoever may grant these holds every power: only superusers see them.
+    superuser_only_fields = ("is_superuser", "groups", "user_permissions")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (name, {**options, "fields": self._without_superuser_only(options["fields"])})
+            for name, options in fieldsets
+        ]
+
+    def _without_superuser_only(self, fields):
+        return [field for field in fields if field not in self.superuser_only_fields]
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.can_be_changed_by(request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.can_be_deleted_by(request.user))

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", views.StaffListView.as_view(), name="list"),
+    path("add/", views.StaffCreateView.as_view(), name="create"),
+    path("<int:pk>/", views.StaffDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.StaffUpdateView.as_view(), name="update"),
+    path("<int:pk>/password/", views.StaffSetPasswordView.as_view(), name="set_password"),
+    path("<int:pk>/delete/", views.StaffDeleteView.as_view(), name="delete"),
+]

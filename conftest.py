@@ -1,0 +1,60 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts.tests.factories import PASSWORD, StaffFactory
+from subjects.tests.factories import SubjectGroupFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def subject_group(db):
+    return SubjectGroupFactory(name="Mathematics")
+
+
+@pytest.fixture
+def plain_staff(db):
+    return StaffFactory(email="plain@school.example", first_name="Pat", last_name="Plain")
+
+
+@pytest.fixture
+def manager(db):
+    staff = StaffFactory(email="manager@school.example", first_name="Mary", last_name="Manager")
+    staff.groups.add(Group.objects.get(name="Staff managers"))
+    return staff
+
+
+@pytest.fixture
+def superuser(db):
+    return StaffFactory(
+        email="root@school.example",
+        first_name="Sam",
+        last_name="Super",
+        is_staff=True,
+        is_superuser=True,
+    )
+
+
+@pytest.fixture
+def users_by_role(plain_staff, manager, superuser):
+    """Each role's user by name, for tables of role × page."""
+    return {"plain": plain_staff, "manager": manager, "superuser": superuser}
+
+
+@pytest.fixture
+def client_as(client):
+    """A test client signed in as the given staff member."""
+
+    def sign_in(staff):
+        client.force_login(staff)
+        return client
+
+    return sign_in

@@ -1,0 +1,20 @@
+from django import forms
+
+from .models import SubjectGroup
+
+
+class SubjectGroupForm(forms.ModelForm):
+    class Meta:
+        model = SubjectGroup
+        fields = ["name"]
+
+    def clean_name(self):
+        # The database refuses the duplicate too; checking here puts the
+        # message next to the field.
+        name = self.cleaned_data["name"]
+        others = SubjectGroup.objects.exclude(pk=self.instance.pk)
+        if others.filter(name__iexact=name).exists():
+            raise forms.ValidationError(
+                "A subject group with this name already exists.", code="duplicate_name"
+            )
+        return name

@@ -1,0 +1,31 @@
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+
+class SubjectGroupQuerySet(models.QuerySet):
+    def with_staff_count(self):
+        """Annotate each group with `staff_count`, its number of members."""
+        return self.annotate(staff_count=models.Count("staff"))
+
+
+class SubjectGroup(models.Model):
+    name = models.CharField("name", max_length=60)
+
+    objects = SubjectGroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="subjectgroup_name_unique_ignoring_case",
+                violation_error_message="A subject group with this name already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("subjects:detail", kwargs={"pk": self.pk})

@@ -1,0 +1,50 @@
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.urls import reverse_lazy
+from django.views.generic import CreateView, DeleteView, ListView, UpdateView
+from django.views.generic.detail import SingleObjectMixin
+
+from schoolstaff.views import ObjectSuccessMessageMixin
+
+from .forms import SubjectGroupForm
+from .models import SubjectGroup
+
+
+class SubjectGroupListView(ListView):
+    queryset = SubjectGroup.objects.with_staff_count()
+    paginate_by = 25
+
+
+class SubjectGroupDetailView(SingleObjectMixin, ListView):
+    """A group and a page of its members."""
+
+    model = SubjectGroup
+    paginate_by = 25
+    template_name = "subjects/subjectgroup_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object(queryset=SubjectGroup.objects.all())
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.object.staff.all()
+
+
+class SubjectGroupCreateView(PermissionRequiredMixin, ObjectSuccessMessageMixin, CreateView):
+    model = SubjectGroup
+    form_class = SubjectGroupForm
+    permission_required = "subjects.add_subjectgroup"
+    success_message = "Subject group %(object)s created."
+
+
+class SubjectGroupUpdateView(PermissionRequiredMixin, ObjectSuccessMessageMixin, UpdateView):
+    model = SubjectGroup
+    form_class = SubjectGroupForm
+    permission_required = "subjects.change_subjectgroup"
+    success_message = "Subject group %(object)s updated."
+
+
+class SubjectGroupDeleteView(PermissionRequiredMixin, ObjectSuccessMessageMixin, DeleteView):
+    queryset = SubjectGroup.objects.with_staff_count()
+    permission_required = "subjects.delete_subjectgroup"
+    success_url = reverse_lazy("subjects:list")
+    success_message = "Subject group %(object)s deleted."
