@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied
 
 from .forms import StaffCreationForm
 from .models import Staff
@@ -64,8 +66,22 @@ class StaffAdmin(UserAdmin):
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or obj.can_be_changed_by(request.user))
+        return allowed and not (obj and obj.refusal_to_change_by(request.user))
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or obj.can_be_deleted_by(request.user))
+        return allowed and not (obj and obj.refusal_to_delete_by(request.user))
+
+    # Django answers a bare 403 on these pages; say why instead.
+    def delete_view(self, request, object_id, extra_context=None):
+        self._refuse_if(request, object_id, Staff.refusal_to_delete_by)
+        return super().delete_view(request, object_id, extra_context)
+
+    def user_change_password(self, request, id, form_url=""):
+        self._refuse_if(request, id, Staff.refusal_to_change_by)
+        return super().user_change_password(request, id, form_url)
+
+    def _refuse_if(self, request, object_id, refusal_to):
+        staff = self.get_object(request, unquote(object_id))
+        if staff is not None and (refusal := refusal_to(staff, request.user)):
+            raise PermissionDenied(refusal)

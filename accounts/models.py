@@ -99,11 +99,16 @@ class Staff(AbstractUser):
                     code="last_superuser",
                 )
 
-    def can_be_changed_by(self, user):
-        """Only a superuser may manage a superuser's account."""
-        return user.is_superuser or not self.is_superuser
+    def refusal_to_change_by(self, user):
+        """Say why `user` may not change this account, or return "" if they may."""
+        if self.is_superuser and not user.is_superuser:
+            return "Only a superuser can change or delete a superuser's account."
+        return ""
 
-    def can_be_deleted_by(self, user):
+    def refusal_to_delete_by(self, user):
+        """Say why `user` may not delete this account, or return "" if they may."""
         # Nobody deletes their own account, so the last active superuser
         # cannot be deleted either: only another active superuser could.
-        return self.pk != user.pk and self.can_be_changed_by(user)
+        if self.pk == user.pk:
+            return "You cannot delete your own account."
+        return self.refusal_to_change_by(user)

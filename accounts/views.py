@@ -35,14 +35,17 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
-class SuperuserProtectionMixin:
-    """Let only superusers manage a superuser's account."""
+class AccountRulesMixin:
+    """Refuse, with the reason, what the account rules forbid beyond permissions."""
 
     def get_object(self, queryset=None):
         staff = super().get_object(queryset)
-        if not staff.can_be_changed_by(self.request.user):
-            raise PermissionDenied("Only a superuser can change or delete a superuser's account.")
+        if refusal := self.get_refusal(staff):
+            raise PermissionDenied(refusal)
         return staff
+
+    def get_refusal(self, staff):
+        return staff.refusal_to_change_by(self.request.user)
 
 
 class StaffListView(ListView):
@@ -62,7 +65,7 @@ class StaffCreateView(PermissionRequiredMixin, ObjectSuccessMessageMixin, Create
 
 
 class StaffUpdateView(
-    PermissionRequiredMixin, SuperuserProtectionMixin, ObjectSuccessMessageMixin, UpdateView
+    PermissionRequiredMixin, AccountRulesMixin, ObjectSuccessMessageMixin, UpdateView
 ):
     model = Staff
     form_class = StaffChangeForm
@@ -71,7 +74,7 @@ class StaffUpdateView(
 
 
 class StaffSetPasswordView(
-    PermissionRequiredMixin, SuperuserProtectionMixin, ObjectSuccessMessageMixin, UpdateView
+    PermissionRequiredMixin, AccountRulesMixin, ObjectSuccessMessageMixin, UpdateView
 ):
     model = Staff
     form_class = StaffSetPasswordForm
@@ -93,15 +96,12 @@ class StaffSetPasswordView(
 
 
 class StaffDeleteView(
-    PermissionRequiredMixin, SuperuserProtectionMixin, ObjectSuccessMessageMixin, DeleteView
+    PermissionRequiredMixin, AccountRulesMixin, ObjectSuccessMessageMixin, DeleteView
 ):
     model = Staff
     permission_required = "accounts.delete_staff"
     success_url = reverse_lazy("staff:list")
     success_message = "Staff member %(object)s deleted."
 
-    def get_object(self, queryset=None):
-        staff = super().get_object(queryset)
-        if not staff.can_be_deleted_by(self.request.user):
-            raise PermissionDenied("You cannot delete your own account.")
-        return staff
+    def get_refusal(self, staff):
+        return staff.refusal_to_delete_by(self.request.user)

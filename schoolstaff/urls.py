@@ -3,6 +3,9 @@ from django.urls import include, path
 
 from accounts import views as account_views
 
+admin.site.site_header = "schoolstaff administration"
+admin.site.site_title = "schoolstaff admin"
+
 urlpatterns = [
     path("", account_views.HomeView.as_view(), name="home"),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),

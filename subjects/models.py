@@ -6,7 +6,9 @@ from django.urls import reverse
 class SubjectGroupQuerySet(models.QuerySet):
     def with_staff_count(self):
         """Annotate each group with `staff_count`, its number of members."""
-        return self.annotate(staff_count=models.Count("staff"))
+        # Django leaves Meta.ordering out of queries that group rows: keep it.
+        ordering = self.query.order_by or self.model._meta.ordering
+        return self.annotate(staff_count=models.Count("staff")).order_by(*ordering)
 
 
 class SubjectGroup(models.Model):
@@ -26,6 +28,10 @@ class SubjectGroup(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = self.name.strip()
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("subjects:detail", kwargs={"pk": self.pk})
