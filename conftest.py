@@ -1,5 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
 
 from accounts.tests.factories import PASSWORD, StaffFactory
 from subjects.tests.factories import SubjectGroupFactory
@@ -58,3 +60,14 @@ def client_as(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def can_sign_in(db):
+    """Whether the login page accepts an email and password, as a person would type them."""
+
+    def attempt(email, password):
+        response = Client().post(reverse("login"), {"username": email, "password": password})
+        return response.status_code == 302
+
+    return attempt

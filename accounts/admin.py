@@ -4,7 +4,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied
 
-from .forms import StaffCreationForm
+from . import emails
+from .forms import StaffCreationForm, StaffSetPasswordForm
 from .models import Staff
 
 
@@ -18,6 +19,7 @@ class StaffAdminChangeForm(UserChangeForm):
 class StaffAdmin(UserAdmin):
     form = StaffAdminChangeForm
     add_form = StaffCreationForm
+    change_password_form = StaffSetPasswordForm
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "subject_group")}),
@@ -63,6 +65,18 @@ class StaffAdmin(UserAdmin):
 
     def _without_superuser_only(self, fields):
         return [field for field in fields if field not in self.superuser_only_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        # Changing one's own sign-in email takes one's password: the site asks for it.
+        if obj is not None and obj.pk == request.user.pk:
+            return (*readonly, "email")
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.is_invited:
+            emails.send_invitation(obj, request)
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)

@@ -3,6 +3,8 @@ from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     AuthenticationForm,
     BaseUserCreationForm,
+    PasswordChangeForm,
+    SetPasswordForm,
 )
 
 from .models import Staff
@@ -21,23 +23,96 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class StaffChangeForm(forms.ModelForm):
+    """Edit a staff member; changing one's own email takes one's password."""
+
+    current_password = forms.CharField(
+        label="Your current password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed only to change your own email address.",
+    )
+
     class Meta:
         model = Staff
         fields = ["email", "first_name", "last_name", "subject_group"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, editor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["subject_group"].empty_label = "—"
+        self.editing_own_account = editor is not None and editor.pk == self.instance.pk
+        if not self.editing_own_account:
+            del self.fields["current_password"]
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        email = Staff.objects.normalize_email(self.data.get(self.add_prefix("email")))
+        if email != self.instance.email and not self.instance.check_password(password):
+            raise forms.ValidationError(
+                "Enter your current password to change your own email address.",
+                code="password_needed",
+            )
+        return password
 
 
 class StaffCreationForm(BaseUserCreationForm, StaffChangeForm):
+    """Add a staff member, who is invited by email unless a password is typed."""
+
     class Meta(StaffChangeForm.Meta):
         pass
 
-
-class StaffSetPasswordForm(AdminPasswordChangeForm):
-    """The admin's form for setting someone's password, always setting one."""
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("password1", "password2"):
+            self.fields[name].required = False
+        self.fields["password1"].help_text = (
+            "Leave both password fields blank to email an invitation, so that only the new "
+            "member ever knows their password. A password typed here must be changed at "
+            "their first sign-in. " + self.fields["password1"].help_text
+        )
+
+    def clean(self):
+        if bool(self.data.get("password1")) != bool(self.data.get("password2")):
+            self.add_error("password2", "Type the password twice, or leave both blank.")
+        return super().clean()
+
+    def save(self, commit=True):
+        staff = forms.ModelForm.save(self, commit=False)
+        if self.cleaned_data.get("password1"):
+            staff.set_password(self.cleaned_data["password1"])
+            staff.must_change_password = True
+        else:
+            staff.set_unusable_password()
+        if commit:
+            staff.save()
+            self.save_m2m()
+        return staff
+
+
+class StaffSetPasswordForm(AdminPasswordChangeForm):
+    """Set someone's password; they must replace it at their next sign-in."""
+
+    def __init__(self, user, *args, editor=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
         self.fields.pop("usable_password", None)
+        self.editor = editor
+
+    def save(self, commit=True):
+        self.user.must_change_password = self.editor is None or self.editor.pk != self.user.pk
+        return super().save(commit)
+
+
+class OwnPasswordMixin:
+    """The owner chose this password: nothing more to change."""
+
+    def save(self, commit=True):
+        self.user.must_change_password = False
+        return super().save(commit)
+
+
+class OwnPasswordChangeForm(OwnPasswordMixin, PasswordChangeForm):
+    pass
+
+
+class OwnPasswordSetForm(OwnPasswordMixin, SetPasswordForm):
+    pass

@@ -1,9 +1,14 @@
+from datetime import timedelta
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower, Trim
 from django.urls import reverse
+from django.utils import timezone
+
+from . import emails
 
 
 class StaffManager(BaseUserManager):
@@ -49,6 +54,12 @@ class Staff(AbstractUser):
     )
     first_name = models.CharField("first name", max_length=150)
     last_name = models.CharField("last name", max_length=150)
+    must_change_password = models.BooleanField(
+        "must change password",
+        default=False,
+        help_text="Set when someone else chose the password: the owner must replace it "
+        "at the next sign-in.",
+    )
     subject_group = models.ForeignKey(
         "subjects.SubjectGroup",
         verbose_name="subject group",
@@ -81,12 +92,31 @@ class Staff(AbstractUser):
     def __str__(self):
         return self.get_full_name()
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        staff = super().from_db(db, field_names, values)
+        staff._saved_email = staff.__dict__.get("email")
+        return staff
+
     def save(self, *args, **kwargs):
         self.email = type(self).objects.normalize_email(self.email)
+        password_changed = self._password is not None and not self._state.adding
+        old_email = getattr(self, "_saved_email", None)
         super().save(*args, **kwargs)
+        # The owner hears of every change to how they sign in, whoever made it.
+        if password_changed:
+            emails.send_account_email("password_changed", self.email, staff=self)
+        if old_email and old_email != self.email:
+            emails.send_account_email("email_changed", old_email, staff=self, old_email=old_email)
+        self._saved_email = self.email
 
     def get_absolute_url(self):
         return reverse("staff:detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_invited(self):
+        """Invited and not signed in yet: no password of their own so far."""
+        return not self.has_usable_password()
 
     def clean(self):
         super().clean()  # Normalises the email.
@@ -112,3 +142,41 @@ class Staff(AbstractUser):
         if self.pk == user.pk:
             return "You cannot delete your own account."
         return self.refusal_to_change_by(user)
+
+
+class EmailRequestQuerySet(models.QuerySet):
+    def allow(self, kind, email, ip, per_email, per_ip, window=timedelta(hours=1)):
+        """Record a request for an email of `kind`, unless it would pass a limit.
+
+        Kept in the database, so that every worker process sees every request.
+        """
+        since = timezone.now() - window
+        self.filter(created_at__lt=since).delete()
+        recent = self.filter(kind=kind)
+        if (
+            recent.filter(email=email).count() >= per_email
+            or recent.filter(ip=ip).count() >= per_ip
+        ):
+            return False
+        self.create(kind=kind, email=email, ip=ip)
+        return True
+
+
+class EmailRequest(models.Model):
+    """A request that sends an email to an address: a password reset or an invitation."""
+
+    kind = models.CharField(max_length=20)
+    email = models.EmailField()
+    ip = models.GenericIPAddressField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = EmailRequestQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "email"]),
+            models.Index(fields=["kind", "ip"]),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.email} from {self.ip}"

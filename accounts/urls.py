@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.StaffDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.StaffUpdateView.as_view(), name="update"),
     path("<int:pk>/password/", views.StaffSetPasswordView.as_view(), name="set_password"),
+    path("<int:pk>/invite/", views.StaffResendInvitationView.as_view(), name="resend_invitation"),
     path("<int:pk>/delete/", views.StaffDeleteView.as_view(), name="delete"),
 ]

@@ -1,8 +1,11 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.generic import (
     CreateView,
@@ -11,12 +14,43 @@ from django.views.generic import (
     ListView,
     TemplateView,
     UpdateView,
+    View,
 )
+from django.views.generic.detail import SingleObjectMixin
 
 from schoolstaff.views import ObjectSuccessMessageMixin
 
-from .forms import EmailAuthenticationForm, StaffChangeForm, StaffCreationForm, StaffSetPasswordForm
-from .models import Staff
+from . import emails
+from .forms import (
+    EmailAuthenticationForm,
+    OwnPasswordChangeForm,
+    OwnPasswordSetForm,
+    StaffChangeForm,
+    StaffCreationForm,
+    StaffSetPasswordForm,
+)
+from .models import EmailRequest, Staff
+from .security import client_ip
+from .tokens import invitation_token_generator
+
+
+def too_many_requests(request):
+    return render(
+        request,
+        "429.html",
+        {"message": "Too many emails were asked for. Please wait an hour and try again."},
+        status=429,
+    )
+
+
+def allow_email_request(request, kind, email):
+    return EmailRequest.objects.allow(
+        kind,
+        Staff.objects.normalize_email(email),
+        client_ip(request) or None,
+        per_email=settings.EMAIL_REQUEST_LIMIT_PER_ADDRESS,
+        per_ip=settings.EMAIL_REQUEST_LIMIT_PER_IP,
+    )
 
 
 class HomeView(TemplateView):
@@ -33,6 +67,33 @@ class LogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You have been logged out.")
         return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = OwnPasswordChangeForm
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    def form_valid(self, form):
+        if not allow_email_request(self.request, "password reset", form.cleaned_data["email"]):
+            return too_many_requests(self.request)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = OwnPasswordSetForm
+
+
+class InvitationAcceptView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+    """Let an invited member choose their password, then sign them in."""
+
+    form_class = OwnPasswordSetForm
+    token_generator = invitation_token_generator
+    template_name = "registration/invitation_accept.html"
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = reverse_lazy("home")
+    success_message = "Welcome! Your password is set and you are signed in."
 
 
 class AccountRulesMixin:
@@ -63,6 +124,13 @@ class StaffCreateView(PermissionRequiredMixin, ObjectSuccessMessageMixin, Create
     permission_required = "accounts.add_staff"
     success_message = "Staff member %(object)s created."
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if self.object.is_invited:
+            emails.send_invitation(self.object, self.request)
+            messages.info(self.request, f"An invitation was emailed to {self.object.email}.")
+        return response
+
 
 class StaffUpdateView(
     PermissionRequiredMixin, AccountRulesMixin, ObjectSuccessMessageMixin, UpdateView
@@ -71,6 +139,9 @@ class StaffUpdateView(
     form_class = StaffChangeForm
     permission_required = "accounts.change_staff"
     success_message = "Staff member %(object)s updated."
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "editor": self.request.user}
 
 
 class StaffSetPasswordView(
@@ -85,7 +156,7 @@ class StaffSetPasswordView(
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = kwargs.pop("instance")
-        return kwargs
+        return {**kwargs, "editor": self.request.user}
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -93,6 +164,25 @@ class StaffSetPasswordView(
         if self.object == self.request.user:
             update_session_auth_hash(self.request, self.object)
         return response
+
+
+class StaffResendInvitationView(
+    PermissionRequiredMixin, AccountRulesMixin, SingleObjectMixin, View
+):
+    model = Staff
+    permission_required = "accounts.change_staff"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        staff = self.get_object()
+        if not staff.is_invited:
+            messages.error(request, f"{staff} has already set a password.")
+        elif not allow_email_request(request, "invitation", staff.email):
+            return too_many_requests(request)
+        else:
+            emails.send_invitation(staff, request)
+            messages.success(request, f"Invitation sent again to {staff.email}.")
+        return redirect(staff)
 
 
 class StaffDeleteView(

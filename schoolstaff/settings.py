@@ -7,6 +7,7 @@ each variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -26,6 +27,10 @@ def env_list(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name, default):
+    return int(os.environ.get(name) or default)
+
+
 # Core
 # ------------------------------------------------------------------------------
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -37,6 +42,8 @@ if not SECRET_KEY:
     # Good for development only: anyone can read it here.
     SECRET_KEY = "development-only-not-secret"
 
+if not DEBUG and not os.environ.get("DJANGO_ALLOWED_HOSTS"):
+    raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS: it is required when DJANGO_DEBUG=0.")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
 ROOT_URLCONF = "schoolstaff.urls"
@@ -55,7 +62,9 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
 ]
 THIRD_PARTY_APPS = [
+    "axes",  # Locks out repeated failed sign-ins.
     "bootstrap",  # Bootstrap's CSS and JS, served by the site itself.
+    "csp",
     "crispy_forms",
     "crispy_bootstrap5",
 ]
@@ -63,19 +72,26 @@ LOCAL_APPS = [
     "accounts",
     "subjects",
 ]
-INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+# Ours first, so that our `createsuperuser` (which checks the password) replaces Django's.
+INSTALLED_APPS = LOCAL_APPS + DJANGO_APPS + THIRD_PARTY_APPS
 
 MIDDLEWARE = [
+    # Security headers first, so that static files get them too.
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionExpiryMiddleware",
     # Signing in is the default, so that a new page cannot forget it.
     "accounts.middleware.LoginRequiredMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -111,12 +127,61 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-in while locked out; then Django's own backend signs in.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# NIST SP 800-63B: long passwords, any characters, no composition rules, no expiry.
+PASSWORD_MIN_LENGTH = env_int("DJANGO_PASSWORD_MIN_LENGTH", 12)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id for new passwords; the others still check (and upgrade) older hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+PASSWORD_RESET_TIMEOUT = env_int("DJANGO_PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
+INVITATION_TIMEOUT = env_int("DJANGO_INVITATION_TIMEOUT_DAYS", 7) * 24 * 3600
+
+# Password-reset and invitation emails per hour, per address and per client IP.
+EMAIL_REQUEST_LIMIT_PER_ADDRESS = env_int("DJANGO_EMAIL_REQUEST_LIMIT_PER_ADDRESS", 3)
+EMAIL_REQUEST_LIMIT_PER_IP = env_int("DJANGO_EMAIL_REQUEST_LIMIT_PER_IP", 20)
+
+# Behind N reverse proxies, the client is the Nth address from the right of
+# X-Forwarded-For; with none (the default) it is REMOTE_ADDR, and the header,
+# which any client can forge, is ignored.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+
+# Sign-in lockout (django-axes): per email and client IP, across processes.
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.security.username_for_lockout"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout must not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "429.html"
+AXES_VERBOSE = False
+
+# Sessions
+# ------------------------------------------------------------------------------
+SESSION_ABSOLUTE_TIMEOUT = env_int("DJANGO_SESSION_HOURS", 12) * 3600
+SESSION_IDLE_TIMEOUT = env_int("DJANGO_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 
 # Email: printed to the console unless an SMTP server is configured.
 # ------------------------------------------------------------------------------
@@ -154,6 +219,45 @@ STORAGES = {
 # Without `collectstatic`, serve straight from the apps' folders.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Security headers and HTTPS
+# ------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap draws its icons (menu, close, form errors) as data: SVGs.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Whenever debugging is off the site is HTTPS only, unless DJANGO_INSECURE_HTTP=1
+# (for a production-like run over plain HTTP on one's own machine).
+HTTPS_ONLY = not DEBUG and not env_bool("DJANGO_INSECURE_HTTP", False)
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
+SECURE_HSTS_PRELOAD = HTTPS_ONLY
+if env_bool("DJANGO_PROXY_SETS_X_FORWARDED_PROTO", False):
+    # Only when the proxy in front always sets it: a client could forge it otherwise.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Pages
 # ------------------------------------------------------------------------------

@@ -161,10 +161,10 @@ def test_manager_can_add_a_staff_member(client_as, manager, subject_group):
     assert not ada.is_superuser
 
 
-def test_new_staff_member_can_log_in_with_the_password_set(client_as, manager):
+def test_new_staff_member_can_log_in_with_the_password_set(client_as, manager, can_sign_in):
     client_as(manager).post(reverse("staff:create"), new_staff_data())
 
-    assert Client().login(username="ada@school.example", password=NEW_PASSWORD)
+    assert can_sign_in("ada@school.example", NEW_PASSWORD)
 
 
 def test_add_form_offers_a_blank_subject_group_choice(client_as, manager, subject_group):
@@ -395,7 +395,7 @@ def test_plain_staff_cannot_add_staff(client_as, plain_staff):
 
 # Setting someone's password
 # ------------------------------------------------------------------------------
-def test_manager_can_set_a_staff_members_password(client_as, manager, ada, password):
+def test_manager_can_set_a_staff_members_password(client_as, manager, ada, password, can_sign_in):
     data = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
 
     response = client_as(manager).post(
@@ -404,8 +404,8 @@ def test_manager_can_set_a_staff_members_password(client_as, manager, ada, passw
 
     assertRedirects(response, reverse("staff:detail", kwargs={"pk": ada.pk}))
     assertContains(response, "Password set for Ada Lovelace.")
-    assert Client().login(username="ada@school.example", password=NEW_PASSWORD)
-    assert not Client().login(username="ada@school.example", password=password)
+    assert can_sign_in("ada@school.example", NEW_PASSWORD)
+    assert not can_sign_in("ada@school.example", password)
 
 
 def test_set_password_form_has_only_the_two_password_fields(client_as, manager, ada):

@@ -1,0 +1,28 @@
+import time
+
+from axes.signals import user_locked_out
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from . import emails
+from .models import Staff
+
+
+@receiver(user_locked_out)
+def tell_the_owner_of_a_lockout(sender, request, username, ip_address, **kwargs):
+    staff = Staff.objects.filter(email=username).first()
+    if staff is not None:
+        emails.send_account_email(
+            "locked_out",
+            staff.email,
+            staff=staff,
+            failure_limit=settings.AXES_FAILURE_LIMIT,
+            minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        )
+
+
+@receiver(user_logged_in)
+def start_the_session_clocks(sender, request, user, **kwargs):
+    """Time the session from sign-in, for SessionExpiryMiddleware."""
+    request.session["signed_in_at"] = request.session["last_seen_at"] = int(time.time())
