@@ -93,7 +93,15 @@ class StaffAdmin(UserAdmin):
 
     def user_change_password(self, request, id, form_url=""):
         self._refuse_if(request, id, Staff.refusal_to_change_by)
-        return super().user_change_password(request, id, form_url)
+        response = super().user_change_password(request, id, form_url)
+        if (
+            request.method == "POST"
+            and response.status_code == 302
+            and unquote(id) == str(request.user.pk)
+        ):
+            # A password one sets for oneself needs no replacing.
+            Staff.objects.filter(pk=request.user.pk).update(must_change_password=False)
+        return response
 
     def _refuse_if(self, request, object_id, refusal_to):
         staff = self.get_object(request, unquote(object_id))

@@ -2,7 +2,7 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout, middleware
+from django.contrib.auth import SESSION_KEY, logout, middleware
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -25,7 +25,10 @@ class SessionExpiryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated:
+        if SESSION_KEY in request.session and not request.user.is_authenticated:
+            # Deactivated or deleted since: end the session for good.
+            request.session.flush()
+        elif request.user.is_authenticated:
             now = int(time.time())
             session = request.session
             signed_in_at = session.setdefault("signed_in_at", now)
@@ -44,7 +47,7 @@ class SessionExpiryMiddleware:
 class PasswordChangeRequiredMiddleware:
     """Until its owner replaces a password someone else chose, every page leads to that."""
 
-    allowed_url_names = {"password_change", "password_change_done", "logout"}
+    allowed_views = {"password_change", "password_change_done", "logout", "admin:logout"}
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -53,7 +56,7 @@ class PasswordChangeRequiredMiddleware:
         if (
             request.user.is_authenticated
             and request.user.must_change_password
-            and request.resolver_match.url_name not in self.allowed_url_names
+            and request.resolver_match.view_name not in self.allowed_views
         ):
             messages.info(
                 request, "Your password was set by someone else. Please choose your own now."

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
 from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower, Trim
@@ -34,6 +36,10 @@ class StaffManager(BaseUserManager):
             raise ValueError("Superuser must have is_staff=True.")
         if extra_fields.get("is_superuser") is not True:
             raise ValueError("Superuser must have is_superuser=True.")
+        if password is not None:
+            # `createsuperuser` lets an operator bypass the password rules; the
+            # most powerful account must not.
+            validate_password(password, self.model(email=email, **extra_fields))
         return self._create_user(email, password, **extra_fields)
 
     def _create_user(self, email, password, **extra_fields):
@@ -95,20 +101,30 @@ class Staff(AbstractUser):
     @classmethod
     def from_db(cls, db, field_names, values):
         staff = super().from_db(db, field_names, values)
-        staff._saved_email = staff.__dict__.get("email")
+        staff._remember_sign_in()
         return staff
 
     def save(self, *args, **kwargs):
         self.email = type(self).objects.normalize_email(self.email)
-        password_changed = self._password is not None and not self._state.adding
-        old_email = getattr(self, "_saved_email", None)
+        saved_email, saved_password = getattr(self, "_saved_sign_in", (None, None))
+        # A first password (an invitation accepted) changes nothing the owner had.
+        password_changed = (
+            self._password is not None
+            and saved_password is not None
+            and is_password_usable(saved_password)
+        )
         super().save(*args, **kwargs)
         # The owner hears of every change to how they sign in, whoever made it.
         if password_changed:
             emails.send_account_email("password_changed", self.email, staff=self)
-        if old_email and old_email != self.email:
-            emails.send_account_email("email_changed", old_email, staff=self, old_email=old_email)
-        self._saved_email = self.email
+        if saved_email and saved_email != self.email:
+            emails.send_account_email(
+                "email_changed", saved_email, staff=self, old_email=saved_email
+            )
+        self._remember_sign_in()
+
+    def _remember_sign_in(self):
+        self._saved_sign_in = (self.__dict__.get("email"), self.__dict__.get("password"))
 
     def get_absolute_url(self):
         return reverse("staff:detail", kwargs={"pk": self.pk})
@@ -150,9 +166,8 @@ class EmailRequestQuerySet(models.QuerySet):
 
         Kept in the database, so that every worker process sees every request.
         """
-        since = timezone.now() - window
-        self.filter(created_at__lt=since).delete()
         recent = self.filter(kind=kind)
+        recent.filter(created_at__lt=timezone.now() - window).delete()
         if (
             recent.filter(email=email).count() >= per_email
             or recent.filter(ip=ip).count() >= per_ip

@@ -8,7 +8,8 @@ from .models import Staff
 def client_ip(request):
     """The client's IP address, trusting X-Forwarded-For only from known proxies."""
     if settings.TRUSTED_PROXY_COUNT:
-        forwarded = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = [ip.strip() for ip in header.split(",") if ip.strip()]
         # Each trusted proxy appends the address it saw; anything further left
         # came from the client and may be forged.
         if len(forwarded) >= settings.TRUSTED_PROXY_COUNT:

@@ -11,6 +11,10 @@ from .models import Staff
 
 @receiver(user_locked_out)
 def tell_the_owner_of_a_lockout(sender, request, username, ip_address, **kwargs):
+    # Axes signals again for each attempt during the lockout, without counting
+    # it: only the failure that caused the lockout has been counted.
+    if getattr(request, "axes_failures_since_start", None) is None:
+        return
     staff = Staff.objects.filter(email=username).first()
     if staff is not None:
         emails.send_account_email(

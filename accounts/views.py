@@ -43,6 +43,12 @@ def too_many_requests(request):
     )
 
 
+def locked_out(request, response, credentials):
+    """The page for a sign-in refused by a lockout: the same whether the account exists or not."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "429.html", {"lockout_minutes": minutes}, status=429)
+
+
 def allow_email_request(request, kind, email):
     return EmailRequest.objects.allow(
         kind,

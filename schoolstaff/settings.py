@@ -72,8 +72,7 @@ LOCAL_APPS = [
     "accounts",
     "subjects",
 ]
-# Ours first, so that our `createsuperuser` (which checks the password) replaces Django's.
-INSTALLED_APPS = LOCAL_APPS + DJANGO_APPS + THIRD_PARTY_APPS
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     # Security headers first, so that static files get them too.
@@ -174,7 +173,7 @@ AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout must not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_TEMPLATE = "429.html"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
 
 # Sessions
