@@ -7,6 +7,9 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
 )
 
+from schoolstaff.forms import ListFilterForm
+from subjects.models import SubjectGroup
+
 from .models import Staff
 
 
@@ -116,3 +119,53 @@ class OwnPasswordChangeForm(OwnPasswordMixin, PasswordChangeForm):
 
 class OwnPasswordSetForm(OwnPasswordMixin, SetPasswordForm):
     pass
+
+
+class StaffListFilterForm(ListFilterForm):
+    """Search, filter and sort the staff list: `?q=ada+love&group=3&status=all&sort=-email`."""
+
+    STATUSES = {"active": {"is_active": True}, "inactive": {"is_active": False}, "all": {}}
+
+    sort_orders = {
+        "first_name": ["first_name", "last_name"],
+        "last_name": ["last_name", "first_name"],
+        "email": ["email"],
+        "subject_group": ["subject_group__name", "last_name", "first_name"],
+    }
+    default_sort = "last_name"
+    search_fields = ("first_name", "last_name", "email")
+
+    group = forms.CharField(
+        required=False, label="Subject group", widget=forms.Select(attrs={"class": "form-select"})
+    )
+    status = forms.CharField(
+        required=False,
+        label="Status",
+        widget=forms.Select(
+            choices=[("active", "Active"), ("inactive", "Inactive"), ("all", "All")],
+            attrs={"class": "form-select"},
+        ),
+    )
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.fields["group"].widget.choices = [
+            ("", "All subject groups"),
+            ("none", "No subject group"),
+            *SubjectGroup.objects.values_list("pk", "name"),
+        ]
+
+    def clean_group(self):
+        return self.clean_choice("group", "")
+
+    def clean_status(self):
+        return self.clean_choice("status", "active")
+
+    def filter(self, queryset):
+        self.is_valid()
+        group = self.cleaned_data["group"]
+        if group == "none":
+            queryset = queryset.filter(subject_group__isnull=True)
+        elif group:
+            queryset = queryset.filter(subject_group_id=group)
+        return super().filter(queryset.filter(**self.STATUSES[self.cleaned_data["status"]]))

@@ -18,7 +18,7 @@ from django.views.generic import (
 )
 from django.views.generic.detail import SingleObjectMixin
 
-from schoolstaff.views import ObjectSuccessMessageMixin
+from schoolstaff.views import FilteredListMixin, ObjectSuccessMessageMixin
 
 from . import emails
 from .forms import (
@@ -27,6 +27,7 @@ from .forms import (
     OwnPasswordSetForm,
     StaffChangeForm,
     StaffCreationForm,
+    StaffListFilterForm,
     StaffSetPasswordForm,
 )
 from .models import EmailRequest, Staff
@@ -115,9 +116,9 @@ class AccountRulesMixin:
         return staff.refusal_to_change_by(self.request.user)
 
 
-class StaffListView(ListView):
+class StaffListView(FilteredListMixin, ListView):
     queryset = Staff.objects.select_related("subject_group")
-    paginate_by = 25
+    filter_form_class = StaffListFilterForm
 
 
 class StaffDetailView(DetailView):

@@ -6,3 +6,29 @@ class ObjectSuccessMessageMixin(SuccessMessageMixin):
 
     def get_success_message(self, cleaned_data):
         return self.success_message % {"object": self.object}
+
+
+class ForgivingPaginationMixin:
+    """Paginate, turning a page number that does not exist into the nearest page."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class FilteredListMixin(ForgivingPaginationMixin):
+    """A list searched, filtered and sorted by `filter_form_class` from the query string."""
+
+    filter_form_class = None
+    paginate_by = 25
+
+    def get_queryset(self):
+        self.filter_form = self.filter_form_class(self.request.GET)
+        return self.filter_form.filter(super().get_queryset())
+
+    def get_context_data(self, **kwargs):
+        form = self.filter_form
+        return super().get_context_data(
+            filter_form=form, sort=form.cleaned_data["sort"], notices=form.notices, **kwargs
+        )

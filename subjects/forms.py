@@ -1,5 +1,7 @@
 from django import forms
 
+from schoolstaff.forms import ListFilterForm
+
 from .models import SubjectGroup
 
 
@@ -18,3 +20,11 @@ class SubjectGroupForm(forms.ModelForm):
                 "A subject group with this name already exists.", code="duplicate_name"
             )
         return name
+
+
+class SubjectGroupListFilterForm(ListFilterForm):
+    """Search and sort the subject groups: `?q=math&sort=-staff_count`."""
+
+    sort_orders = {"name": ["name"], "staff_count": ["staff_count", "name"]}
+    default_sort = "name"
+    search_fields = ("name",)

@@ -5,10 +5,11 @@ from django.urls import reverse
 
 class SubjectGroupQuerySet(models.QuerySet):
     def with_staff_count(self):
-        """Annotate each group with `staff_count`, its number of members."""
+        """Annotate each group with `staff_count`, its number of active members."""
+        active_staff = models.Count("staff", filter=models.Q(staff__is_active=True))
         # Django leaves Meta.ordering out of queries that group rows: keep it.
         ordering = self.query.order_by or self.model._meta.ordering
-        return self.annotate(staff_count=models.Count("staff")).order_by(*ordering)
+        return self.annotate(staff_count=active_staff).order_by(*ordering)
 
 
 class SubjectGroup(models.Model):

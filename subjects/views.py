@@ -3,18 +3,22 @@ from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
-from schoolstaff.views import ObjectSuccessMessageMixin
+from schoolstaff.views import (
+    FilteredListMixin,
+    ForgivingPaginationMixin,
+    ObjectSuccessMessageMixin,
+)
 
-from .forms import SubjectGroupForm
+from .forms import SubjectGroupForm, SubjectGroupListFilterForm
 from .models import SubjectGroup
 
 
-class SubjectGroupListView(ListView):
+class SubjectGroupListView(FilteredListMixin, ListView):
     queryset = SubjectGroup.objects.with_staff_count()
-    paginate_by = 25
+    filter_form_class = SubjectGroupListFilterForm
 
 
-class SubjectGroupDetailView(SingleObjectMixin, ListView):
+class SubjectGroupDetailView(ForgivingPaginationMixin, SingleObjectMixin, ListView):
     """A group and a page of its members."""
 
     model = SubjectGroup
@@ -26,7 +30,7 @@ class SubjectGroupDetailView(SingleObjectMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return self.object.staff.all()
+        return self.object.staff.order_by("last_name", "first_name", "pk")
 
 
 class SubjectGroupCreateView(PermissionRequiredMixin, ObjectSuccessMessageMixin, CreateView):
@@ -44,7 +48,7 @@ class SubjectGroupUpdateView(PermissionRequiredMixin, ObjectSuccessMessageMixin,
 
 
 class SubjectGroupDeleteView(PermissionRequiredMixin, ObjectSuccessMessageMixin, DeleteView):
-    queryset = SubjectGroup.objects.with_staff_count()
+    model = SubjectGroup
     permission_required = "subjects.delete_subjectgroup"
     success_url = reverse_lazy("subjects:list")
     success_message = "Subject group %(object)s deleted."

@@ -1,0 +1,66 @@
+from functools import reduce
+from operator import or_
+
+from django import forms
+from django.db.models import Q
+
+
+class ListFilterForm(forms.Form):
+    """A list page's search box and sort order, read from the query string.
+
+    Nothing here is ever invalid: a value that makes no sense falls back to the
+    default, and `notices` says so.
+    """
+
+    # Sort key (as in `?sort=key` or `?sort=-key`) to the fields it orders by.
+    sort_orders = {}
+    default_sort = ""
+    # A row matches when each word of the search is in one of these fields.
+    search_fields = ()
+
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "class": "form-control"}),
+    )
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.notices = []
+
+    def clean_q(self):
+        return " ".join(self.cleaned_data["q"].split())[:100]
+
+    def clean_sort(self):
+        sort = self.cleaned_data["sort"]
+        if sort.removeprefix("-") in self.sort_orders:
+            return sort
+        if sort:
+            self.notices.append(f"Cannot sort by “{sort}”: sorted the usual way instead.")
+        return self.default_sort
+
+    def clean_choice(self, name, fallback):
+        """The value of a select, or `fallback` when it is not one of its choices."""
+        value = self.cleaned_data[name]
+        if not value:
+            return fallback
+        if value in {str(key) for key, _ in self.fields[name].widget.choices}:
+            return value
+        self.notices.append(f"Ignored the unknown {self.fields[name].label.lower()} “{value}”.")
+        return fallback
+
+    def filter(self, queryset):
+        self.is_valid()
+        for word in self.cleaned_data["q"].split():
+            queryset = queryset.filter(
+                reduce(or_, (Q(**{f"{field}__icontains": word}) for field in self.search_fields))
+            )
+        return queryset.order_by(*self.ordering())
+
+    def ordering(self):
+        sort = self.cleaned_data["sort"]
+        descending = sort.startswith("-")
+        fields = self.sort_orders[sort.removeprefix("-")]
+        # The primary key last, so that pages never overlap however many rows tie.
+        return [f"-{field}" if descending else field for field in [*fields, "pk"]]
