@@ -11,5 +11,11 @@ urlpatterns = [
     path("<int:pk>/edit/", views.StaffUpdateView.as_view(), name="update"),
     path("<int:pk>/password/", views.StaffSetPasswordView.as_view(), name="set_password"),
     path("<int:pk>/invite/", views.StaffResendInvitationView.as_view(), name="resend_invitation"),
+    path(
+        "<int:pk>/deactivate/",
+        views.StaffActivationView.as_view(activate=False),
+        name="deactivate",
+    ),
+    path("<int:pk>/activate/", views.StaffActivationView.as_view(activate=True), name="activate"),
     path("<int:pk>/delete/", views.StaffDeleteView.as_view(), name="delete"),
 ]

@@ -16,7 +16,11 @@ from django.views.generic import (
     UpdateView,
     View,
 )
-from django.views.generic.detail import SingleObjectMixin
+from django.views.generic.detail import (
+    BaseDetailView,
+    SingleObjectMixin,
+    SingleObjectTemplateResponseMixin,
+)
 
 from schoolstaff.views import FilteredListMixin, ObjectSuccessMessageMixin
 
@@ -189,6 +193,33 @@ class StaffResendInvitationView(
         else:
             emails.send_invitation(staff, request)
             messages.success(request, f"Invitation sent again to {staff.email}.")
+        return redirect(staff)
+
+
+class StaffActivationView(
+    PermissionRequiredMixin, AccountRulesMixin, SingleObjectTemplateResponseMixin, BaseDetailView
+):
+    """Ask on GET, then deactivate (or reactivate) on POST: sign-in ends, the record stays."""
+
+    model = Staff
+    permission_required = "accounts.change_staff"
+    template_name = "accounts/staff_confirm_activation.html"
+    activate = True
+
+    def get_refusal(self, staff):
+        if not self.activate and staff.pk == self.request.user.pk:
+            return "You cannot deactivate your own account."
+        return super().get_refusal(staff)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(activate=self.activate, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        staff = self.get_object()
+        staff.is_active = self.activate
+        staff.save(update_fields=["is_active"])
+        done = "reactivated" if self.activate else "deactivated"
+        messages.success(request, f"Staff member {staff} {done}.")
         return redirect(staff)
 
 
