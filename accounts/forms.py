@@ -6,6 +6,7 @@ from django.contrib.auth.forms import (
     PasswordChangeForm,
     SetPasswordForm,
 )
+from django.db.models import F
 
 from schoolstaff.forms import ListFilterForm
 from subjects.models import SubjectGroup
@@ -130,7 +131,12 @@ class StaffListFilterForm(ListFilterForm):
         "first_name": ["first_name", "last_name"],
         "last_name": ["last_name", "first_name"],
         "email": ["email"],
-        "subject_group": ["subject_group__name", "last_name", "first_name"],
+        # Staff without a group last, on every database.
+        "subject_group": [
+            F("subject_group__name").asc(nulls_last=True),
+            "last_name",
+            "first_name",
+        ],
     }
     default_sort = "last_name"
     search_fields = ("first_name", "last_name", "email")

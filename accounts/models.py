@@ -85,6 +85,15 @@ class Staff(AbstractUser):
         verbose_name = "staff member"
         verbose_name_plural = "staff"
         ordering = ["last_name", "first_name"]
+        # The staff list shows active staff by name; these serve its sorts and pages.
+        indexes = [
+            models.Index(
+                fields=["is_active", "last_name", "first_name"], name="staff_active_last_name"
+            ),
+            models.Index(
+                fields=["is_active", "first_name", "last_name"], name="staff_active_first_name"
+            ),
+        ]
         constraints = [
             # With every address stored in lower case, the unique index on
             # `email` is unique without regard to case.

@@ -12,7 +12,8 @@ class ListFilterForm(forms.Form):
     default, and `notices` says so.
     """
 
-    # Sort key (as in `?sort=key` or `?sort=-key`) to the fields it orders by.
+    # Sort key (as in `?sort=key` or `?sort=-key`) to the fields (or
+    # expressions) it orders by.
     sort_orders = {}
     default_sort = ""
     # A row matches when each word of the search is in one of these fields.
@@ -60,7 +61,11 @@ class ListFilterForm(forms.Form):
 
     def ordering(self):
         sort = self.cleaned_data["sort"]
-        descending = sort.startswith("-")
-        fields = self.sort_orders[sort.removeprefix("-")]
         # The primary key last, so that pages never overlap however many rows tie.
-        return [f"-{field}" if descending else field for field in [*fields, "pk"]]
+        fields = [*self.sort_orders[sort.removeprefix("-")], "pk"]
+        if not sort.startswith("-"):
+            return fields
+        return [
+            f"-{field}" if isinstance(field, str) else field.copy().reverse_ordering()
+            for field in fields
+        ]

@@ -13,7 +13,11 @@ class ForgivingPaginationMixin:
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        try:
+            number = max(int(self.request.GET.get(self.page_kwarg, 1)), 1)
+        except ValueError:
+            number = 1
+        page = paginator.get_page(number)  # Past the end: the last page.
         return paginator, page, page.object_list, page.has_other_pages()
 
 
