@@ -267,3 +267,10 @@ MESSAGE_TAGS = {
     # Bootstrap's name for the error colour.
     40: "danger",
 }
+
+# Staff CSV import
+# ------------------------------------------------------------------------------
+# Between the preview and the confirmation the file waits in the session, and
+# every row is checked in memory: these bound both. 5 MB holds some 80,000 rows.
+STAFF_IMPORT_MAX_BYTES = env_int("DJANGO_STAFF_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+STAFF_IMPORT_MAX_ROWS = env_int("DJANGO_STAFF_IMPORT_MAX_ROWS", 50_000)
