@@ -5,11 +5,16 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate
+.PHONY: run test install migrate demo
 
 run: migrate
 	@$(PY) manage.py shell --verbosity 0 --command \
 		'from accounts.models import Staff; Staff.objects.exists() or print("\nNo accounts yet. Create the first administrator with:\n\n    $(PY) manage.py createsuperuser\n")'
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# One command to look around: demo staff and groups, and a manager whose login is printed.
+demo: migrate
+	$(PY) manage.py seed_demo --staff 200 --groups 12 --manager
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Benchmark the list pages against a signed-in page that queries nothing but the
+# session and the user: gunicorn (2 workers) on a fresh SQLite database with
+# 50,000 demo staff in 40 subject groups, measured with wrk. docs/performance.md
+# explains the figures.
+#
+#   bash bench/run.sh
+#
+# Knobs: BENCH_STAFF, BENCH_GROUPS, BENCH_DURATION (wrk's -d), BENCH_THREADS,
+# BENCH_CONNECTIONS, BENCH_PORT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STAFF=${BENCH_STAFF:-50000}
+GROUPS_=${BENCH_GROUPS:-40}
+DURATION=${BENCH_DURATION:-10s}
+THREADS=${BENCH_THREADS:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-8}
+PY=.venv/bin/python
+
+make --no-print-directory --quiet install
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+    else
+        echo "wrk is missing: sudo apt-get install wrk" >&2
+        exit 1
+    fi
+fi
+
+WORK=$(mktemp -d /tmp/schoolstaff-bench.XXXXXX)
+GUNICORN_PID=
+stop() {
+    if [ -n "$GUNICORN_PID" ]; then
+        kill "$GUNICORN_PID" 2>/dev/null || true
+        wait "$GUNICORN_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap stop EXIT
+
+# Production settings, over plain HTTP on the loopback only.
+export DATABASE_URL="sqlite:///$WORK/db.sqlite3"
+export DJANGO_DEBUG=0 DJANGO_INSECURE_HTTP=1 DJANGO_ALLOWED_HOSTS=127.0.0.1
+DJANGO_SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')
+export DJANGO_SECRET_KEY
+# Long enough that the session cannot end during the run.
+export DJANGO_SESSION_IDLE_MINUTES=30
+PORT=${BENCH_PORT:-$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+BASE=http://127.0.0.1:$PORT
+
+echo "Preparing $STAFF staff in $GROUPS_ groups in $WORK ..."
+$PY manage.py collectstatic --noinput --verbosity 0
+$PY manage.py migrate --noinput --verbosity 0
+# The demo manager, a Staff manager, is the signed-in user: the list pages then
+# render every row's Edit, Set password and Delete buttons.
+SEED_OUTPUT=$($PY manage.py seed_demo --staff "$STAFF" --groups "$GROUPS_" --seed 1 --manager)
+echo "$SEED_OUTPUT"
+EMAIL=$(sed -n 's/.*sign in as \(\S*\) with the password \(\S*\)$/\1/p' <<<"$SEED_OUTPUT")
+PASSWORD=$(sed -n 's/.*sign in as \(\S*\) with the password \(\S*\)$/\2/p' <<<"$SEED_OUTPUT")
+GROUP_ID=$($PY manage.py shell --verbosity 0 --command \
+    'from subjects.models import SubjectGroup; print(SubjectGroup.objects.get(name="Mathematics").pk)')
+
+NAMES=("ceiling: home" "staff, first page" "staff search" "staff page 1000" "staff group filter (Mathematics)" "subject groups")
+URLS=("/" "/staff/" "/staff/?q=smith" "/staff/?page=1000" "/staff/?group=$GROUP_ID" "/subjects/")
+
+echo "Counting SQL queries per page ..."
+$PY -m bench.sql_queries "$EMAIL" "${URLS[@]}" >"$WORK/queries.txt"
+mapfile -t QUERIES < <(cut -d' ' -f1 "$WORK/queries.txt")
+if [ "${QUERIES[0]}" != 2 ]; then
+    echo "The home page runs ${QUERIES[0]} queries, not 2 (session and user): it is no ceiling." >&2
+    exit 1
+fi
+
+$PY -m gunicorn schoolstaff.wsgi:application --workers 2 --bind "127.0.0.1:$PORT" \
+    --error-logfile "$WORK/gunicorn.log" &
+GUNICORN_PID=$!
+for _ in $(seq 50); do
+    curl -s -o /dev/null "$BASE/accounts/login/" && break
+    sleep 0.2
+done
+if ! curl -s -o /dev/null "$BASE/accounts/login/"; then
+    echo "gunicorn did not start:" >&2
+    cat "$WORK/gunicorn.log" >&2
+    exit 1
+fi
+
+# Sign in through the login form, as a browser does: CSRF cookie, then token.
+JAR=$WORK/cookies.txt
+curl -s -c "$JAR" -b "$JAR" -o "$WORK/login.html" "$BASE/accounts/login/"
+TOKEN=$(sed -n 's/.*name="csrfmiddlewaretoken" value="\([^"]*\)".*/\1/p' "$WORK/login.html" | head -1)
+SIGN_IN=$(curl -s -c "$JAR" -b "$JAR" -o /dev/null -w '%{http_code} %{redirect_url}' \
+    --data-urlencode "csrfmiddlewaretoken=$TOKEN" --data-urlencode "username=$EMAIL" \
+    --data-urlencode "password=$PASSWORD" "$BASE/accounts/login/")
+if [ "$SIGN_IN" != "302 $BASE/" ]; then
+    echo "Signing in failed: $SIGN_IN" >&2
+    exit 1
+fi
+COOKIE="Cookie: sessionid=$(awk '$6 == "sessionid" {print $7}' "$JAR")"
+
+# A page that redirects (to the login page, say) would be timed as a success.
+expect_200() {
+    local status
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "$COOKIE" "$BASE$1")
+    if [ "$status" != 200 ]; then
+        echo "$1 answered $status, not 200." >&2
+        exit 1
+    fi
+}
+
+# Requests/s, p50 and p99 (in ms) of one page under load.
+measure() {
+    expect_200 "$1"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$COOKIE" "$BASE$1" >/dev/null  # Warm up.
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$COOKIE" "$BASE$1" \
+        >"$WORK/wrk.txt"
+    if grep -q "Non-2xx" "$WORK/wrk.txt"; then
+        echo "$1: some responses were errors:" >&2
+        cat "$WORK/wrk.txt" >&2
+        exit 1
+    fi
+    awk 'function ms(t) { return t ~ /us$/ ? t / 1000 : t ~ /ms$/ ? t + 0 : t ~ /s$/ ? t * 1000 : t * 60000 }
+        /^Requests\/sec:/ {rps = $2} $1 == "50%" {p50 = ms($2)} $1 == "99%" {p99 = ms($2)}
+        END {printf "%.0f %.1f %.1f\n", rps, p50, p99}' "$WORK/wrk.txt"
+}
+
+# The machine is noisy: the ceiling is measured again just before each page,
+# and each page's ratio is to that neighbouring measurement.
+echo "Measuring each page and the ceiling before it, ${DURATION} each ($THREADS threads, $CONNECTIONS connections) ..."
+CEILINGS=()
+RESULTS=()
+for url in "${URLS[@]:1}"; do
+    CEILINGS+=("$(measure "${URLS[0]}")")
+    RESULTS+=("$(measure "$url")")
+done
+expect_200 /  # Still signed in.
+
+row() {
+    printf '| %s | `%s` | %s | %s | %s | %s | %s |\n' "$@"
+}
+echo
+echo "| Page | URL | SQL queries | Requests/s | p50 (ms) | p99 (ms) | Throughput / ceiling |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+# shellcheck disable=SC2046 # The mean's three numbers are three columns.
+row "${NAMES[0]}" "${URLS[0]}" "${QUERIES[0]}" $(printf '%s\n' "${CEILINGS[@]}" |
+    awk '{r += $1; a += $2; b += $3} END {printf "%.0f %.1f %.1f", r / NR, a / NR, b / NR}') \
+    "1.00 (mean of ${#CEILINGS[@]} runs)"
+for i in "${!RESULTS[@]}"; do
+    read -r rps p50 p99 <<<"${RESULTS[$i]}"
+    ratio=$(awk -v a="$rps" -v b="${CEILINGS[$i]%% *}" 'BEGIN {printf "%.2f", a / b}')
+    row "${NAMES[$i + 1]}" "${URLS[$i + 1]}" "${QUERIES[$i + 1]}" "$rps" "$p50" "$p99" "$ratio"
+done
