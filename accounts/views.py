@@ -24,7 +24,7 @@ from django.views.generic.detail import (
     SingleObjectTemplateResponseMixin,
 )
 
-from schoolstaff.views import FilteredListMixin, ObjectSuccessMessageMixin
+from schoolstaff.views import FilteredListMixin, KeysFirstPaginator, ObjectSuccessMessageMixin
 
 from . import emails
 from .forms import (
@@ -128,6 +128,7 @@ class AccountRulesMixin:
 class StaffListView(FilteredListMixin, ListView):
     queryset = Staff.objects.select_related("subject_group")
     filter_form_class = StaffListFilterForm
+    paginator_class = KeysFirstPaginator
 
 
 class StaffDetailView(DetailView):

@@ -1,4 +1,5 @@
 from django.contrib.messages.views import SuccessMessageMixin
+from django.core.paginator import Paginator
 
 
 class ObjectSuccessMessageMixin(SuccessMessageMixin):
@@ -6,6 +7,21 @@ class ObjectSuccessMessageMixin(SuccessMessageMixin):
 
     def get_success_message(self, cleaned_data):
         return self.success_message % {"object": self.object}
+
+
+class KeysFirstPaginator(Paginator):
+    """Find a page's primary keys first, then fetch just those rows.
+
+    A deep page (page 1,000 of 2,000) then skips its offset in an index rather
+    than reading and dropping 25,000 whole rows: two queries, either way fast.
+    """
+
+    def page(self, number):
+        page = super().page(number)
+        keys = list(page.object_list.values_list("pk", flat=True))
+        rows = self.object_list.filter(pk__in=keys).in_bulk()
+        page.object_list = [rows[key] for key in keys]
+        return page
 
 
 class ForgivingPaginationMixin:

@@ -1,15 +1,22 @@
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
 
 class SubjectGroupQuerySet(models.QuerySet):
     def with_staff_count(self):
         """Annotate each group with `staff_count`, its number of active members."""
-        active_staff = models.Count("staff", filter=models.Q(staff__is_active=True))
-        # Django leaves Meta.ordering out of queries that group rows: keep it.
-        ordering = self.query.order_by or self.model._meta.ordering
-        return self.annotate(staff_count=active_staff).order_by(*ordering)
+        Staff = self.model._meta.get_field("staff").related_model
+        # A count per group from the index on (subject_group, is_active), rather
+        # than a join and GROUP BY over every member.
+        active_members = (
+            Staff.objects.filter(subject_group=models.OuterRef("pk"), is_active=True)
+            .order_by()
+            .values("subject_group")
+            .annotate(count=models.Count("pk"))
+            .values("count")
+        )
+        return self.annotate(staff_count=Coalesce(models.Subquery(active_members), 0))
 
 
 class SubjectGroup(models.Model):
