@@ -53,7 +53,7 @@ echo "Preparing $STAFF staff in $GROUPS_ groups in $WORK ..."
 $PY manage.py collectstatic --noinput --verbosity 0
 $PY manage.py migrate --noinput --verbosity 0
 # The demo manager, a Staff manager, is the signed-in user: the list pages then
-# render every row's Edit, Set password and Delete buttons.
+# render every row's Edit button, at their heaviest.
 SEED_OUTPUT=$($PY manage.py seed_demo --staff "$STAFF" --groups "$GROUPS_" --seed 1 --manager)
 echo "$SEED_OUTPUT"
 EMAIL=$(sed -n 's/.*sign in as \(\S*\) with the password \(\S*\)$/\1/p' <<<"$SEED_OUTPUT")
