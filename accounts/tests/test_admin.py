@@ -4,6 +4,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from accounts.models import Staff
+from accounts.tests.admin_forms import admin_change_data
 from accounts.tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,25 +23,6 @@ def delete_url(staff):
 
 def password_url(staff):
     return reverse("admin:auth_user_password_change", args=[staff.pk])
-
-
-def change_form_data(staff, **changes):
-    """The admin change form's fields for this staff member, as a browser would post them."""
-    data = {
-        "email": staff.email,
-        "first_name": staff.first_name,
-        "last_name": staff.last_name,
-        "subject_group": staff.subject_group_id or "",
-        "date_joined_0": staff.date_joined.strftime("%Y-%m-%d"),
-        "date_joined_1": staff.date_joined.strftime("%H:%M:%S"),
-        "last_login_0": "",
-        "last_login_1": "",
-    }
-    for flag in ["is_active", "is_staff", "is_superuser"]:
-        if getattr(staff, flag):
-            data[flag] = "on"
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 @pytest.fixture
@@ -197,7 +179,7 @@ def test_admin_add_form_refuses_mismatched_passwords(client_as, superuser, passw
 
 def test_admin_change_form_lower_cases_a_changed_email(client_as, superuser, plain_staff):
     response = client_as(superuser).post(
-        change_url(plain_staff), change_form_data(plain_staff, email=" Pat.P@School.Example ")
+        change_url(plain_staff), admin_change_data(plain_staff, email=" Pat.P@School.Example ")
     )
 
     assertRedirects(response, reverse("admin:accounts_staff_changelist"))
@@ -209,7 +191,7 @@ def test_admin_change_form_refuses_another_staff_members_email_in_another_case(
     client_as, superuser, plain_staff, manager
 ):
     response = client_as(superuser).post(
-        change_url(plain_staff), change_form_data(plain_staff, email="MANAGER@School.Example")
+        change_url(plain_staff), admin_change_data(plain_staff, email="MANAGER@School.Example")
     )
 
     assert response.status_code == 200
@@ -231,7 +213,7 @@ def test_manager_can_open_the_staff_changelist(client_as, staff_manager, plain_s
 
 def test_manager_can_change_a_plain_staff_member(client_as, staff_manager, plain_staff):
     response = client_as(staff_manager).post(
-        change_url(plain_staff), change_form_data(plain_staff, first_name="Patricia")
+        change_url(plain_staff), admin_change_data(plain_staff, first_name="Patricia")
     )
 
     assertRedirects(response, reverse("admin:accounts_staff_changelist"))
@@ -269,7 +251,7 @@ def test_manager_posting_superuser_groups_and_permissions_changes_nothing_of_the
 
     response = client_as(staff_manager).post(
         change_url(plain_staff),
-        change_form_data(
+        admin_change_data(
             plain_staff,
             first_name="Patricia",
             is_superuser="on",
@@ -289,7 +271,7 @@ def test_manager_posting_superuser_groups_and_permissions_changes_nothing_of_the
 def test_manager_cannot_make_themselves_superuser_in_the_admin(client_as, staff_manager):
     response = client_as(staff_manager).post(
         change_url(staff_manager),
-        change_form_data(staff_manager, is_superuser="on"),
+        admin_change_data(staff_manager, is_superuser="on"),
     )
 
     assertRedirects(response, reverse("admin:accounts_staff_changelist"))
@@ -309,7 +291,7 @@ def test_manager_sees_a_superuser_read_only(client_as, staff_manager, superuser)
 
 def test_manager_cannot_change_a_superuser_by_post(client_as, staff_manager, superuser):
     response = client_as(staff_manager).post(
-        change_url(superuser), change_form_data(superuser, first_name="Hacked", is_active=None)
+        change_url(superuser), admin_change_data(superuser, first_name="Hacked", is_active=None)
     )
 
     assert response.status_code == 403
@@ -433,7 +415,7 @@ def test_bulk_delete_of_others_deletes_them(client_as, superuser, plain_staff, m
 @pytest.mark.parametrize("flag", ["is_superuser", "is_active"])
 def test_admin_refuses_to_remove_a_flag_from_the_last_active_superuser(client_as, superuser, flag):
     response = client_as(superuser).post(
-        change_url(superuser), change_form_data(superuser, **{flag: None})
+        change_url(superuser), admin_change_data(superuser, **{flag: None})
     )
 
     assert response.status_code == 200
@@ -450,7 +432,9 @@ def test_admin_lets_a_superuser_remove_a_flag_from_another_when_one_remains(
 ):
     other = StaffFactory(email="other.root@school.example", is_superuser=True, is_staff=True)
 
-    response = client_as(superuser).post(change_url(other), change_form_data(other, **{flag: None}))
+    response = client_as(superuser).post(
+        change_url(other), admin_change_data(other, **{flag: None})
+    )
 
     assertRedirects(response, reverse("admin:accounts_staff_changelist"))
     other.refresh_from_db()

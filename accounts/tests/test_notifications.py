@@ -14,6 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from accounts.models import EmailRequest, Staff
+from accounts.tests.admin_forms import admin_change_data
 from accounts.tests.factories import StaffFactory
 from accounts.tokens import invitation_token_generator
 from schoolstaff import settings as project_settings
@@ -64,24 +65,6 @@ def fail_to_sign_in(email, times, **client_defaults):
     for _ in range(times):
         response = client.post(reverse("login"), {"username": email, "password": WRONG_PASSWORD})
     return response
-
-
-def admin_change_data(staff, **changes):
-    """The admin change form's fields for `staff`, as a browser would post them."""
-    data = {
-        "email": staff.email,
-        "first_name": staff.first_name,
-        "last_name": staff.last_name,
-        "subject_group": staff.subject_group_id or "",
-        "date_joined_0": staff.date_joined.strftime("%Y-%m-%d"),
-        "date_joined_1": staff.date_joined.strftime("%H:%M:%S"),
-        "last_login_0": "",
-        "last_login_1": "",
-        **{
-            flag: "on" for flag in ("is_active", "is_staff", "is_superuser") if getattr(staff, flag)
-        },
-    }
-    return {**data, **changes}
 
 
 def edit_data(staff, **changes):
