@@ -19,13 +19,16 @@ class SubjectGroupAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_staff_count()
 
-    @admin.display(description="staff", ordering="staff_count")
+    @admin.display(description="active staff", ordering="staff_count")
     def staff_count(self, group):
         return group.staff_count
 
     @admin.display(description="members")
     def members(self, group):
-        if group.pk is None or not group.staff_count:
+        if group.pk is None:
+            return "—"
+        total = group.staff.count()
+        if not total:
             return "No members."
         names = format_html_join(
             ", ",
@@ -41,5 +44,5 @@ class SubjectGroupAdmin(admin.ModelAdmin):
             names,
             changelist,
             group.pk,
-            group.staff_count,
+            total,
         )

@@ -92,6 +92,17 @@ def test_change_page_of_an_empty_group_says_it_has_no_members(client_as, superus
     assertNotContains(response, "All 0 members")
 
 
+def test_change_page_lists_inactive_members_too(client_as, superuser, subject_group):
+    StaffFactory(
+        first_name="Retired", last_name="Teacher", subject_group=subject_group, is_active=False
+    )
+
+    response = client_as(superuser).get(change_url(subject_group))
+
+    assertContains(response, "Retired Teacher")
+    assertContains(response, "All 1 members")
+
+
 def test_change_page_renames_a_group(client_as, superuser, subject_group):
     response = client_as(superuser).post(change_url(subject_group), {"name": "Maths"})
 
