@@ -40,7 +40,7 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY: it is required when DJANGO_DEBUG=0.")
     # Good for development only: anyone can read it here.
-    SECRET_KEY = "development-only-not-secret"
+    SECRET_KEY = "not-a-secret"
 
 if not DEBUG and not os.environ.get("DJANGO_ALLOWED_HOSTS"):
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS: it is required when DJANGO_DEBUG=0.")
