@@ -1,0 +1,351 @@
+"""Every page of the site as assistive technology and small screens meet it.
+
+axe-core audits each page in Chromium; the checks after it cover what axe
+leaves to people: one h1, the landmarks, a working skip link, errors tied to
+their fields, and a layout that fits a phone.
+"""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from accounts.tests.factories import StaffFactory
+from subjects.tests.factories import SubjectGroupFactory
+
+pytestmark = pytest.mark.browser
+
+# axe-core goes in through page.evaluate, which the Content-Security-Policy does
+# not govern: the pages are audited under the policy they are served with.
+AXE = Axe()
+BLOCKING_IMPACTS = {"serious", "critical"}
+PHONE = {"width": 375, "height": 800}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def signed_in(live_server):
+    """Sign a page's browser in with a session cookie: the login form has tests of its own."""
+
+    def sign_in_as(page, staff):
+        client = Client()
+        client.force_login(staff)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+
+    return sign_in_as
+
+
+def a_manager():
+    staff = StaffFactory(email="manager@school.example", first_name="Mary", last_name="Manager")
+    staff.groups.add(Group.objects.get(name="Staff managers"))
+    return staff
+
+
+def as_manager(page, sign_in_as):
+    sign_in_as(page, a_manager())
+
+
+def thirty_staff():
+    groups = SubjectGroupFactory.create_batch(3)
+    return [StaffFactory(subject_group=groups[n % 3]) for n in range(30)]
+
+
+def ada():
+    return StaffFactory(
+        email="ada@school.example",
+        first_name="Ada",
+        last_name="Lovelace",
+        subject_group=SubjectGroupFactory(name="Mathematics"),
+    )
+
+
+def submit(page, button):
+    page.get_by_role("button", name=button).click()
+    expect(page.locator(".invalid-feedback, .alert-danger").first).to_be_visible()
+
+
+# Each visit builds its page's data, signs in as needed and opens the page.
+
+
+def login(page, sign_in_as):
+    page.goto(reverse("login"))
+
+
+def login_with_an_error(page, sign_in_as):
+    page.goto(reverse("login"))
+    page.get_by_label("Email").fill("nobody@school.example")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Invalid email or password.")).to_be_visible()
+
+
+def password_reset(page, sign_in_as):
+    page.goto(reverse("password_reset"))
+
+
+def password_reset_done(page, sign_in_as):
+    page.goto(reverse("password_reset_done"))
+
+
+def not_found(page, sign_in_as):
+    response = page.goto("/no-such-page/")
+    assert response.status == 404
+
+
+def home(page, sign_in_as):
+    as_manager(page, sign_in_as)
+    page.goto(reverse("home"))
+
+
+def staff_list_with_only_the_manager(page, sign_in_as):
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:list"))
+
+
+def staff_list_with_thirty_staff(page, sign_in_as):
+    thirty_staff()
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:list"))
+
+
+def staff_list_searched_for_nobody(page, sign_in_as):
+    thirty_staff()
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:list") + "?q=zzzz-nobody")
+    expect(page.get_by_text("No staff members match.")).to_be_visible()
+
+
+def staff_detail(page, sign_in_as):
+    member = ada()
+    as_manager(page, sign_in_as)
+    page.goto(member.get_absolute_url())
+
+
+def staff_add(page, sign_in_as):
+    SubjectGroupFactory(name="Mathematics")
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:create"))
+
+
+def staff_add_with_errors(page, sign_in_as):
+    staff_add(page, sign_in_as)
+    submit(page, "Save")
+
+
+def staff_edit(page, sign_in_as):
+    member = ada()
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:update", kwargs={"pk": member.pk}))
+
+
+def staff_set_password(page, sign_in_as):
+    member = ada()
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:set_password", kwargs={"pk": member.pk}))
+
+
+def staff_delete(page, sign_in_as):
+    member = ada()
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:delete", kwargs={"pk": member.pk}))
+
+
+def staff_deactivate(page, sign_in_as):
+    member = ada()
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:deactivate", kwargs={"pk": member.pk}))
+
+
+def staff_import(page, sign_in_as):
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:import"))
+
+
+def subject_list_empty(page, sign_in_as):
+    as_manager(page, sign_in_as)
+    page.goto(reverse("subjects:list"))
+
+
+def subject_list_full(page, sign_in_as):
+    thirty_staff()
+    SubjectGroupFactory.create_batch(12)
+    as_manager(page, sign_in_as)
+    page.goto(reverse("subjects:list"))
+
+
+def subject_detail_empty(page, sign_in_as):
+    group = SubjectGroupFactory(name="Geography")
+    as_manager(page, sign_in_as)
+    page.goto(group.get_absolute_url())
+
+
+def subject_detail_with_members(page, sign_in_as):
+    group = SubjectGroupFactory(name="Geography")
+    StaffFactory.create_batch(5, subject_group=group)
+    StaffFactory(subject_group=group, is_active=False)
+    as_manager(page, sign_in_as)
+    page.goto(group.get_absolute_url())
+
+
+def subject_add_with_errors(page, sign_in_as):
+    as_manager(page, sign_in_as)
+    page.goto(reverse("subjects:create"))
+    submit(page, "Save")
+
+
+def subject_delete(page, sign_in_as):
+    group = SubjectGroupFactory(name="Geography")
+    StaffFactory.create_batch(2, subject_group=group)
+    as_manager(page, sign_in_as)
+    page.goto(reverse("subjects:delete", kwargs={"pk": group.pk}))
+
+
+def password_change(page, sign_in_as):
+    as_manager(page, sign_in_as)
+    page.goto(reverse("password_change"))
+
+
+def password_change_with_errors(page, sign_in_as):
+    password_change(page, sign_in_as)
+    submit(page, "Change password")
+
+
+def not_allowed_to_plain_staff(page, sign_in_as):
+    member = ada()
+    sign_in_as(page, StaffFactory(email="plain@school.example"))
+    response = page.goto(reverse("staff:update", kwargs={"pk": member.pk}))
+    assert response.status == 403
+
+
+VISITS = [
+    login,
+    login_with_an_error,
+    password_reset,
+    password_reset_done,
+    not_found,
+    home,
+    staff_list_with_only_the_manager,
+    staff_list_with_thirty_staff,
+    staff_list_searched_for_nobody,
+    staff_detail,
+    staff_add,
+    staff_add_with_errors,
+    staff_edit,
+    staff_set_password,
+    staff_delete,
+    staff_deactivate,
+    staff_import,
+    subject_list_empty,
+    subject_list_full,
+    subject_detail_empty,
+    subject_detail_with_members,
+    subject_add_with_errors,
+    subject_delete,
+    password_change,
+    password_change_with_errors,
+    not_allowed_to_plain_staff,
+]
+each_page = pytest.mark.parametrize("visit", VISITS, ids=[visit.__name__ for visit in VISITS])
+
+
+def describe(violations):
+    lines = []
+    for violation in violations:
+        targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"])
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+    return "\n".join(lines)
+
+
+@each_page
+def test_page_has_no_serious_accessibility_violations(page, signed_in, visit):
+    visit(page, signed_in)
+    page.wait_for_load_state()
+
+    violations = AXE.run(page).response["violations"]
+
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"{page.url}\n{describe(blocking)}"
+
+
+@each_page
+def test_page_has_one_h1_landmarks_and_a_skip_link_to_main(page, signed_in, visit):
+    visit(page, signed_in)
+
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.get_by_role("main")).to_have_count(1)
+    expect(page.get_by_role("navigation", name="Main")).to_have_count(1)
+    first_focusable = page.evaluate(
+        """() => [...document.querySelectorAll(
+            'a[href], button, input:not([type=hidden]), select, textarea, [tabindex]'
+        )].find(element => element.tabIndex >= 0)?.textContent.trim()"""
+    )
+    assert first_focusable == "Skip to main content"
+
+    skip_link = page.get_by_role("link", name="Skip to main content")
+    skip_link.focus()
+    expect(skip_link).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
+
+
+def test_skip_link_is_the_first_stop_of_the_tab_key(page, signed_in):
+    home(page, signed_in)
+
+    page.keyboard.press("Tab")
+
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+
+
+def test_errors_of_the_staff_form_are_tied_to_their_fields(page, signed_in):
+    staff_add_with_errors(page, signed_in)
+
+    invalid_fields = page.locator("form .is-invalid").all()
+    assert invalid_fields
+    for field in invalid_fields:
+        field_id = field.get_attribute("id")
+        error = page.locator(f"#div_{field_id} .invalid-feedback").inner_text().strip()
+        expect(field).to_have_attribute("aria-invalid", "true")
+        expect(field).to_have_accessible_description(re.compile(re.escape(error)))
+
+
+LAYOUT_VISITS = [home, staff_list_with_thirty_staff, staff_add, subject_list_full]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("visit", LAYOUT_VISITS, ids=[v.__name__ for v in LAYOUT_VISITS])
+def test_page_fits_the_screen_without_horizontal_scrolling(page, signed_in, visit, viewport):
+    page.set_viewport_size(viewport)
+    visit(page, signed_in)
+    page.wait_for_load_state()
+
+    scroll_width, inner_width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+
+    assert scroll_width <= inner_width
+
+
+def test_navbar_collapses_to_a_menu_button_on_a_phone(page, signed_in):
+    page.set_viewport_size(PHONE)
+    home(page, signed_in)
+    page.wait_for_load_state()
+    navbar = page.get_by_role("navigation", name="Main")
+    data_maintenance = navbar.get_by_role("button", name="Data maintenance")
+    log_out = navbar.get_by_role("button", name="Log out")
+    expect(data_maintenance).to_be_hidden()
+    expect(log_out).to_be_hidden()
+
+    menu_button = navbar.get_by_role("button", name="Toggle navigation")
+    menu_button.click()
+
+    expect(menu_button).to_have_attribute("aria-expanded", "true")
+    expect(data_maintenance).to_be_visible()
+    expect(log_out).to_be_visible()
