@@ -46,6 +46,23 @@ def superuser(db):
 
 
 @pytest.fixture
+def ada(db):
+    """A plain staff member whom the tests view, edit, invite, lock out and delete."""
+    return StaffFactory(email="ada@school.example", first_name="Ada", last_name="Lovelace")
+
+
+@pytest.fixture
+def other_superuser(db):
+    return StaffFactory(
+        email="grace@school.example",
+        first_name="Grace",
+        last_name="Hopper",
+        is_staff=True,
+        is_superuser=True,
+    )
+
+
+@pytest.fixture
 def users_by_role(plain_staff, manager, superuser):
     """Each role's user by name, for tables of role × page."""
     return {"plain": plain_staff, "manager": manager, "superuser": superuser}

@@ -27,7 +27,9 @@ class ListFilterForm(forms.Form):
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data):
-        super().__init__(data)
+        # Every field is text that falls back when it makes no sense; only a NUL
+        # character, which no database stores, would make one invalid.
+        super().__init__({key: value.replace("\x00", "") for key, value in data.items()})
         self.notices = []
 
     def clean_q(self):

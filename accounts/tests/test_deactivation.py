@@ -9,11 +9,6 @@ from accounts.models import Staff
 from accounts.tests.factories import StaffFactory
 
 
-@pytest.fixture
-def ada(db):
-    return StaffFactory(email="ada@school.example", first_name="Ada", last_name="Lovelace")
-
-
 def deactivate_url(staff):
     return reverse("staff:deactivate", kwargs={"pk": staff.pk})
 

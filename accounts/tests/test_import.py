@@ -52,11 +52,6 @@ def snapshot():
 
 
 @pytest.fixture
-def ada(db):
-    return StaffFactory(email="ada@school.example", first_name="Ada", last_name="Lovelace")
-
-
-@pytest.fixture
 def alan(db):
     return StaffFactory(email="alan@school.example", first_name="Alan", last_name="Turing")
 

@@ -28,11 +28,6 @@ real_now = timezone.now
 
 
 @pytest.fixture
-def ada(db):
-    return StaffFactory(email="ada@school.example", first_name="Ada", last_name="Lovelace")
-
-
-@pytest.fixture
 def clock(monkeypatch):
     """Move forward the clock that django-axes reads, as if time had passed."""
 

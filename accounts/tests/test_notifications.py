@@ -30,11 +30,6 @@ NEEDS_CURRENT_PASSWORD = "Enter your current password to change your own email a
 
 
 @pytest.fixture
-def ada(db):
-    return StaffFactory(email="ada@school.example", first_name="Ada", last_name="Lovelace")
-
-
-@pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     """Run what the block leaves for the transaction's commit, as a real request would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -22,11 +22,6 @@ OTHER_IP = "10.0.0.2"
 
 
 @pytest.fixture
-def ada(db):
-    return StaffFactory(email="ada@school.example", first_name="Ada", last_name="Lovelace")
-
-
-@pytest.fixture
 def invited(db):
     """A staff member invited by email, who has not chosen a password yet."""
     return Staff.objects.create_user("ivy@school.example", first_name="Ivy", last_name="Invited")

@@ -13,7 +13,6 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
 
 from accounts.models import Staff
-from accounts.tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,11 +36,6 @@ def clock(monkeypatch):
     clock = Clock()
     monkeypatch.setattr("accounts.middleware.time.time", clock.time)
     return clock
-
-
-@pytest.fixture
-def ada(db):
-    return StaffFactory(email="ada@school.example", first_name="Ada", last_name="Lovelace")
 
 
 def signed_in(ada, password):

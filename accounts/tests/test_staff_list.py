@@ -273,3 +273,13 @@ def test_a_page_costs_the_same_queries_for_10_and_10000_staff(client_as, manager
 
     assert response.status_code == 200
     assert len(with_ten_thousand) == len(with_ten) <= LIST_QUERY_BUDGET
+
+
+# Bad input
+# ------------------------------------------------------------------------------
+@pytest.mark.parametrize("param", ["q", "sort", "group", "status", "page"])
+@pytest.mark.parametrize("url_name", ["staff:list", "staff:export", "subjects:list"])
+def test_a_nul_character_in_any_parameter_is_ignored_not_a_500(client_as, manager, url_name, param):
+    response = client_as(manager).get(reverse(url_name), {param: "smi\x00th"})
+
+    assert response.status_code == 200

@@ -18,23 +18,6 @@ UNKNOWN_PK = 999_999
 PAGES_WITHOUT_A_TARGET = {"home", "staff:list", "staff:create"}
 
 
-@pytest.fixture
-def ada(db):
-    """A plain staff member whom the tests view, edit and delete."""
-    return StaffFactory(email="ada@school.example", first_name="Ada", last_name="Lovelace")
-
-
-@pytest.fixture
-def other_superuser(db):
-    return StaffFactory(
-        email="grace@school.example",
-        first_name="Grace",
-        last_name="Hopper",
-        is_staff=True,
-        is_superuser=True,
-    )
-
-
 def page_url(url_name, target):
     if url_name in PAGES_WITHOUT_A_TARGET:
         return reverse(url_name)

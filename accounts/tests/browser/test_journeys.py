@@ -7,7 +7,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.models import Staff
-from accounts.tests.factories import PASSWORD, StaffFactory
+from accounts.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +35,6 @@ def open_data_maintenance(page):
 
 def expect_message(page, text):
     expect(page.get_by_role("alert").filter(has_text=text)).to_be_visible()
-
-
-@pytest.fixture
-def ada(db):
-    return StaffFactory(email="ada@school.example", first_name="Ada", last_name="Lovelace")
 
 
 def test_signed_out_visitor_sees_only_log_in_and_returns_to_the_protected_page(page, manager):
