@@ -5,12 +5,27 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo
+.PHONY: run serve test install migrate demo
 
 run: migrate
 	@$(PY) manage.py shell --verbosity 0 --command \
 		'from accounts.models import Staff; Staff.objects.exists() or print("\nNo accounts yet. Create the first administrator with:\n\n    $(PY) manage.py createsuperuser\n")'
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production settings on this machine: gunicorn, DEBUG off, hashed and compressed
+# static files. Over plain HTTP unless DJANGO_INSECURE_HTTP=0 (behind a TLS proxy);
+# without DJANGO_SECRET_KEY, a key kept in .secret_key (created once).
+WEB_CONCURRENCY ?= 2
+serve: export DJANGO_DEBUG = 0
+serve: export DJANGO_INSECURE_HTTP ?= 1
+serve: export DJANGO_ALLOWED_HOSTS ?= $(HOST),localhost
+serve: install
+	@test -s .secret_key || (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key)
+	export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" && \
+	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
+	$(PY) manage.py migrate --noinput && \
+	exec $(VENV)/bin/gunicorn schoolstaff.wsgi:application \
+		--workers $(WEB_CONCURRENCY) --bind $(HOST):$(PORT) --graceful-timeout 10
 
 # One command to look around: demo staff and groups, and a manager whose login is printed.
 demo: migrate

@@ -89,8 +89,10 @@ MIDDLEWARE = [
     "accounts.middleware.LoginRequiredMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks: it turns a lockout into the 429 page.
+    # Last but one, as django-axes asks: it turns a lockout into the 429 page.
     "axes.middleware.AxesMiddleware",
+    # After every other check of the request (it calls the view itself).
+    "schoolstaff.middleware.AtomicWritesMiddleware",
 ]
 
 TEMPLATES = [
@@ -108,16 +110,48 @@ TEMPLATES = [
     },
 ]
 
-# Database
+# Database and cache
 # ------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        # PostgreSQL: keep connections between requests, and test one before
+        # reusing it, so that a restarted database costs no restart of the site.
+        conn_max_age=env_int("DJANGO_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     ),
 }
-# Each request is one transaction: a request that fails saves nothing half-way.
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # Several worker processes share the file: readers do not wait for a
+        # writer (WAL), and a writer takes the lock when its transaction begins
+        # (IMMEDIATE) and waits for it up to the timeout, rather than failing
+        # with "database is locked" half-way through.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("DJANGO_SQLITE_TIMEOUT_SECONDS", 20),
+    }
+# Requests that change something are one transaction each (see
+# schoolstaff.middleware.AtomicWritesMiddleware); reading needs none.
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    # Shared by every worker process and app server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+    # Sessions are read from the cache and kept in the database, so that
+    # none is lost when Redis restarts (it keeps nothing on disk).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Authentication
 # ------------------------------------------------------------------------------
@@ -274,3 +308,34 @@ MESSAGE_TAGS = {
 # every row is checked in memory: these bound both. 5 MB holds some 80,000 rows.
 STAFF_IMPORT_MAX_BYTES = env_int("DJANGO_STAFF_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 STAFF_IMPORT_MAX_ROWS = env_int("DJANGO_STAFF_IMPORT_MAX_ROWS", 50_000)
+
+# Logging: to stdout, one line per event, as text or (DJANGO_LOG_FORMAT=json) JSON
+# ------------------------------------------------------------------------------
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be text or json.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {
+            "()": "schoolstaff.log.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "schoolstaff.log.JSONFormatter"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+        },
+    },
+    "root": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Instead of Django's own handlers (stderr while debugging, email to admins).
+        # Its logger django.request logs failed requests: 5xx with the traceback,
+        # 4xx as warnings.
+        "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+}

@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from schoolstaff import views
+
+handler500 = views.server_error
 
 admin.site.site_header = "schoolstaff administration"
 admin.site.site_title = "schoolstaff admin"
@@ -32,4 +35,5 @@ urlpatterns = [
     path("staff/", include("accounts.urls")),
     path("subjects/", include("subjects.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,0 +1,29 @@
+"""Log formats: one line per event, so that each line is one event to a log collector."""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+
+class OneLineFormatter(logging.Formatter):
+    """Plain text, with a traceback's line breaks escaped rather than spread over lines."""
+
+    def format(self, record):
+        return super().format(record).replace("\n", "\\n")
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, and the traceback if any."""
+
+    def format(self, record):
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if status_code := getattr(record, "status_code", None):
+            entry["status"] = status_code
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
