@@ -13,6 +13,7 @@ from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 
 from schoolstaff.forms import ListFilterForm
+from schoolstaff.versioning import VersionCheckMixin
 from subjects.models import SubjectGroup
 
 from .models import Staff
@@ -31,7 +32,7 @@ class EmailAuthenticationForm(AuthenticationForm):
         self.fields["username"].widget.attrs["autocomplete"] = "email"
 
 
-class StaffChangeForm(forms.ModelForm):
+class StaffChangeForm(VersionCheckMixin, forms.ModelForm):
     """Edit a staff member; changing one's own email takes one's password."""
 
     current_password = forms.CharField(

@@ -10,6 +10,8 @@ from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 from django.utils import timezone
 
+from schoolstaff.versioning import VersionedModel
+
 from . import emails
 
 
@@ -51,7 +53,7 @@ class StaffManager(BaseUserManager):
         return staff
 
 
-class Staff(AbstractUser):
+class Staff(VersionedModel, AbstractUser):
     username = None
     email = models.EmailField(
         "email",

@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 
 from subjects.models import SubjectGroup
@@ -308,10 +309,12 @@ class StaffImport:
             for staff, group in self.changed_staff:
                 if group is not None:
                     staff.subject_group_id = self.group_ids.get(group)
+                # An edit form opened before the import must not save over it.
+                staff.version = F("version") + 1
             # Names and group only: an import never touches sign-in details or privileges.
             Staff.objects.bulk_update(
                 [staff for staff, _ in self.changed_staff],
-                ["first_name", "last_name", "subject_group"],
+                ["first_name", "last_name", "subject_group", "version"],
                 batch_size=self.batch_size,
             )
         return self.counts

@@ -337,5 +337,7 @@ LOGGING = {
         # Its logger django.request logs failed requests: 5xx with the traceback,
         # 4xx as warnings.
         "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # Sign-ins are logged by the audit trail, once each.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -1,6 +1,7 @@
 from django import forms
 
 from schoolstaff.forms import ListFilterForm
+from schoolstaff.versioning import VersionCheckMixin
 
 from .models import SubjectGroup
 
@@ -20,6 +21,10 @@ class SubjectGroupForm(forms.ModelForm):
                 "A subject group with this name already exists.", code="duplicate_name"
             )
         return name
+
+
+class SubjectGroupChangeForm(VersionCheckMixin, SubjectGroupForm):
+    """Rename a group on the site, never over someone else's newer change."""
 
 
 class SubjectGroupListFilterForm(ListFilterForm):

@@ -9,7 +9,7 @@ from schoolstaff.views import (
     ObjectSuccessMessageMixin,
 )
 
-from .forms import SubjectGroupForm, SubjectGroupListFilterForm
+from .forms import SubjectGroupChangeForm, SubjectGroupForm, SubjectGroupListFilterForm
 from .models import SubjectGroup
 
 
@@ -42,7 +42,7 @@ class SubjectGroupCreateView(PermissionRequiredMixin, ObjectSuccessMessageMixin,
 
 class SubjectGroupUpdateView(PermissionRequiredMixin, ObjectSuccessMessageMixin, UpdateView):
     model = SubjectGroup
-    form_class = SubjectGroupForm
+    form_class = SubjectGroupChangeForm
     permission_required = "subjects.change_subjectgroup"
     success_message = "Subject group %(object)s updated."
 

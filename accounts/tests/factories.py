@@ -2,6 +2,19 @@ import factory
 
 from accounts.models import Staff
 
+
+def edit_data(staff, **changes):
+    """What the staff edit form posts when it is saved unchanged, but for `changes`."""
+    return {
+        "email": staff.email,
+        "first_name": staff.first_name,
+        "last_name": staff.last_name,
+        "subject_group": staff.subject_group_id or "",
+        "version": staff.version,
+        **changes,
+    }
+
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -15,7 +15,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from accounts.models import EmailRequest, Staff
 from accounts.tests.admin_forms import admin_change_data
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, edit_data
 from accounts.tokens import invitation_token_generator
 from schoolstaff import settings as project_settings
 
@@ -60,16 +60,6 @@ def fail_to_sign_in(email, times, **client_defaults):
     for _ in range(times):
         response = client.post(reverse("login"), {"username": email, "password": WRONG_PASSWORD})
     return response
-
-
-def edit_data(staff, **changes):
-    return {
-        "email": staff.email,
-        "first_name": staff.first_name,
-        "last_name": staff.last_name,
-        "subject_group": staff.subject_group_id or "",
-        **changes,
-    }
 
 
 # Password changed, set or reset

@@ -18,7 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from pytest_django.asserts import assertContains, assertRedirects
 
 from accounts.models import Staff
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, edit_data
 from accounts.tokens import invitation_token_generator
 
 pytestmark = pytest.mark.django_db
@@ -372,13 +372,7 @@ def test_password_change_form_ignores_posted_privileges(
 
 def test_editing_ones_own_account_ignores_posted_privileges(client_as, manager, posted_privileges):
     before = privileges_of(manager)
-    data = {
-        "email": manager.email,
-        "first_name": "Maria",
-        "last_name": manager.last_name,
-        "subject_group": "",
-        **posted_privileges,
-    }
+    data = edit_data(manager, first_name="Maria", **posted_privileges)
 
     response = client_as(manager).post(reverse("staff:update", kwargs={"pk": manager.pk}), data)
 

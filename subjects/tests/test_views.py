@@ -149,7 +149,9 @@ def test_manager_can_rename_a_group(client_as, manager):
     group = SubjectGroupFactory(name="Maths")
 
     response = client_as(manager).post(
-        reverse("subjects:update", kwargs={"pk": group.pk}), {"name": "Mathematics"}, follow=True
+        reverse("subjects:update", kwargs={"pk": group.pk}),
+        {"name": "Mathematics", "version": group.version},
+        follow=True,
     )
 
     assertRedirects(response, reverse("subjects:detail", kwargs={"pk": group.pk}))
@@ -162,7 +164,7 @@ def test_manager_can_rename_a_group(client_as, manager):
 def test_editing_a_group_may_keep_its_own_name(client_as, manager, subject_group, same_name):
     url = reverse("subjects:update", kwargs={"pk": subject_group.pk})
 
-    response = client_as(manager).post(url, {"name": same_name})
+    response = client_as(manager).post(url, {"name": same_name, "version": 1})
 
     assertRedirects(response, reverse("subjects:detail", kwargs={"pk": subject_group.pk}))
     subject_group.refresh_from_db()
@@ -173,7 +175,8 @@ def test_edit_form_refuses_another_groups_name_in_another_case(client_as, manage
     physics = SubjectGroupFactory(name="Physics")
 
     response = client_as(manager).post(
-        reverse("subjects:update", kwargs={"pk": physics.pk}), {"name": " MATHEMATICS "}
+        reverse("subjects:update", kwargs={"pk": physics.pk}),
+        {"name": " MATHEMATICS ", "version": physics.version},
     )
 
     assertContains(response, ALREADY_EXISTS)
@@ -184,7 +187,7 @@ def test_edit_form_refuses_another_groups_name_in_another_case(client_as, manage
 def test_edit_form_refuses_a_bad_name(client_as, manager, subject_group, name):
     url = reverse("subjects:update", kwargs={"pk": subject_group.pk})
 
-    response = client_as(manager).post(url, {"name": name})
+    response = client_as(manager).post(url, {"name": name, "version": subject_group.version})
 
     assert response.status_code == 200
     assert "name" in response.context["form"].errors

@@ -1,0 +1,73 @@
+"""No lost updates: a record's version, carried by its edit form and checked on saving.
+
+Two people open the same edit form; the first saves. The second form still
+holds the version it was opened on, and its save is refused, with the record's
+current values, instead of silently replacing the first person's changes.
+"""
+
+from django import forms
+from django.db import models
+
+
+class VersionedModel(models.Model):
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        # A save of some fields only (the last sign-in, the active flag) leaves
+        # the fields an edit form shows alone, and so leaves the version.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            self.version += 1
+        super().save(*args, **kwargs)
+
+
+class VersionCheckMixin:
+    """For a ModelForm of a VersionedModel: refuse to save over a newer version.
+
+    The check locks the record's row until the request's transaction ends (every
+    request that writes runs in one), so no other save can slip in between the
+    check and this form's own save.
+    """
+
+    conflict_message = (
+        "Someone else changed this record after you opened this form, so your changes "
+        "were not saved. Its current values are shown below. Check them, then save "
+        "again if you still want your values."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = None
+        if self.instance.pk:
+            self.fields["version"] = forms.IntegerField(
+                widget=forms.HiddenInput, initial=self.instance.version
+            )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "version" in self.fields and "version" in cleaned_data:
+            model = type(self.instance)
+            current = model._default_manager.select_for_update().get(pk=self.instance.pk)
+            if current.version != cleaned_data["version"]:
+                self.current = current
+                # Saving the form again then means: my values, over these.
+                self.data = self.data.copy()
+                self.data[self.add_prefix("version")] = current.version
+                raise forms.ValidationError(self.conflict_message, code="changed_meanwhile")
+        return cleaned_data
+
+    def conflicting_values(self):
+        """(label, current value, your value) for each field of the record the form shows."""
+        for name in self._meta.fields:
+            field = self.fields[name]
+            yield (
+                field.label,
+                display(getattr(self.current, name)),
+                display(self.cleaned_data.get(name)),
+            )
+
+
+def display(value):
+    return "—" if value in (None, "") else str(value)
