@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install migrate demo
+.PHONY: run serve test install migrate demo screenshots
 
 run: migrate
 	@$(PY) manage.py shell --verbosity 0 --command \
@@ -37,6 +37,10 @@ test: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+
+# The README's pictures of the site, from demo data in a throwaway database, in Chromium.
+screenshots: install
+	$(PY) docs/screenshots/make_screenshots.py
 
 install: $(VENV)/installed
 

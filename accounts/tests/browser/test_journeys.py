@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -35,6 +36,25 @@ def open_data_maintenance(page):
 
 def expect_message(page, text):
     expect(page.get_by_role("alert").filter(has_text=text)).to_be_visible()
+
+
+def csv_file(text):
+    """A CSV file as the file chooser hands it to the page, made in memory."""
+    return {"name": "staff.csv", "mimeType": "text/csv", "buffer": text.encode()}
+
+
+def expect_count(page, label, count):
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=label, exact=True))
+    expect(row.get_by_role("cell")).to_have_text(str(count))
+
+
+def log_in_as(page, email, password):
+    """Submit the login form and return the response to it."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        page.get_by_role("button", name="Log in").click()
+    return answer.value
 
 
 def test_signed_out_visitor_sees_only_log_in_and_returns_to_the_protected_page(page, manager):
@@ -263,3 +283,122 @@ def test_member_whose_password_a_manager_set_must_choose_their_own_after_signing
 
     adas_page.goto(reverse("staff:list"))
     expect(adas_page.get_by_role("heading", level=1)).to_have_text("Staff")
+
+
+def test_manager_imports_a_csv_file_after_checking_its_preview(
+    page, sign_in, manager, ada, subject_group
+):
+    sign_in(page, manager.email)
+    open_data_maintenance(page).get_by_role("link", name="Staff").click()
+    page.get_by_role("link", name="Import CSV").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import staff")
+
+    page.get_by_label("CSV file").set_input_files(
+        csv_file(
+            "email,first_name,last_name,subject_group\n"
+            "ada@school.example,Ada,King,Mathematics\n"
+            "alan.turing@school.example,Alan,Turing,Mathematics\n"
+        )
+    )
+    page.get_by_role("button", name="Preview").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import staff: preview")
+    expect(page.get_by_role("main")).to_contain_text("From staff.csv")
+    expect_count(page, "Staff to create", 1)
+    expect_count(page, "Staff to update", 1)
+    expect_count(page, "Unchanged", 0)
+    assert not Staff.objects.filter(email="alan.turing@school.example").exists()
+
+    page.get_by_role("button", name="Import").click()
+
+    expect_message(page, "Staff imported: 1 created, 1 updated, 0 unchanged.")
+    expect(page).to_have_url(at(reverse("staff:list")))
+    alan = page.get_by_role("row").filter(has_text="alan.turing@school.example")
+    expect(alan).to_contain_text("Invited")
+    expect(alan).to_contain_text("Mathematics")
+    expect(page.get_by_role("row").filter(has_text="ada@school.example")).to_contain_text("King")
+
+
+def test_file_with_an_invalid_row_shows_its_line_and_reason_and_cannot_be_imported(
+    page, sign_in, manager
+):
+    sign_in(page, manager.email)
+    page.goto(reverse("staff:list"))
+    page.get_by_role("link", name="Import CSV").click()
+    page.get_by_label("CSV file").set_input_files(
+        csv_file(
+            "email,first_name,last_name\n"
+            "carol.clark@school.example,Carol,Clark\n"
+            "not-an-email,Dan,Dare\n"
+        )
+    )
+    page.get_by_role("button", name="Preview").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import staff: preview")
+    expect_message(page, "1 problem: nothing can be imported until the file is corrected.")
+    problems = page.get_by_role("row").filter(has=page.get_by_role("cell", name="3", exact=True))
+    expect(problems).to_contain_text("“not-an-email” is not a valid email address.")
+    expect(page.get_by_role("button", name="Import")).to_have_count(0)
+    page.get_by_role("link", name="Upload a corrected file").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import staff")
+    assert not Staff.objects.filter(email="carol.clark@school.example").exists()
+
+
+def test_invited_member_chooses_a_password_through_the_emailed_link_which_then_stops_working(
+    new_page, sign_in, manager, mailoutbox
+):
+    managers_page = sign_in(new_page(), manager.email)
+    managers_page.goto(reverse("staff:list"))
+    managers_page.get_by_role("link", name="Add staff member").click()
+    managers_page.get_by_label("Email").fill("ivy.ives@school.example")
+    managers_page.get_by_label("First name").fill("Ivy")
+    managers_page.get_by_label("Last name").fill("Ives")
+    managers_page.get_by_role("button", name="Save").click()
+    expect_message(managers_page, "Staff member Ivy Ives created.")
+    expect_message(managers_page, "An invitation was emailed to ivy.ives@school.example.")
+
+    (invitation,) = [email for email in mailoutbox if email.to == ["ivy.ives@school.example"]]
+    link = re.search(r"https?://\S+/accounts/invite/\S+/", invitation.body).group()
+
+    ivys_page = new_page()
+    ivys_page.goto(link)
+    expect(ivys_page.get_by_role("heading", level=1)).to_have_text("Welcome to schoolstaff")
+    ivys_page.get_by_label(re.compile(r"New password\W*$")).fill(NEW_PASSWORD)
+    ivys_page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    ivys_page.get_by_role("button", name="Set my password").click()
+
+    expect(ivys_page).to_have_url(at(reverse("home")))
+    expect_message(ivys_page, "Welcome! Your password is set and you are signed in.")
+    expect(ivys_page.get_by_role("heading", level=1)).to_have_text("Welcome, Ivy")
+    assert Staff.objects.get(email="ivy.ives@school.example").check_password(NEW_PASSWORD)
+
+    ivys_page.goto(link)
+    expect(ivys_page.get_by_role("heading", level=1)).to_have_text(
+        "This invitation no longer works"
+    )
+    expect(ivys_page.get_by_label("New password confirmation")).to_have_count(0)
+
+
+def test_five_wrong_passwords_lock_the_email_and_then_the_right_one_is_refused_too(
+    page, ada, mailoutbox
+):
+    page.goto(reverse("login"))
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert log_in_as(page, ada.email, "not-the-right-password").status == 200
+        expect(page.get_by_text("Invalid email or password.")).to_be_visible()
+
+    assert log_in_as(page, ada.email, "not-the-right-password").status == 429
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many attempts")
+    expect(page.get_by_role("main")).to_contain_text(
+        "Signing in is blocked for 15 minutes after too many failed attempts."
+    )
+    assert [email.subject for email in mailoutbox if email.to == [ada.email]] == [
+        "Your schoolstaff account was locked"
+    ]
+
+    page.goto(reverse("login"))
+    assert log_in_as(page, ada.email, PASSWORD).status == 429
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many attempts")
+    expect(navbar(page).get_by_role("link", name="Log in")).to_be_visible()
+    expect(navbar(page).get_by_role("button", name="Log out")).to_have_count(0)
