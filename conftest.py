@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -88,3 +89,9 @@ def can_sign_in(db):
         return response.status_code == 302
 
     return attempt
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache, as a fresh server does."""
+    cache.clear()

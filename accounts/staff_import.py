@@ -16,7 +16,7 @@ from django.template.defaultfilters import filesizeformat
 
 from subjects.models import SubjectGroup
 
-from .models import Staff
+from .models import DirectoryVersion, Staff
 from .staff_export import FORMULA_TRIGGERS
 
 SAVE_AS_CSV = "Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
@@ -317,6 +317,7 @@ class StaffImport:
                 ["first_name", "last_name", "subject_group", "version"],
                 batch_size=self.batch_size,
             )
+            DirectoryVersion.objects.bump()  # Bulk queries send no signals.
         return self.counts
 
     def _new_staff(self, email, first_name, last_name, group):

@@ -24,7 +24,12 @@ from django.views.generic.detail import (
     SingleObjectTemplateResponseMixin,
 )
 
-from schoolstaff.views import FilteredListMixin, KeysFirstPaginator, ObjectSuccessMessageMixin
+from schoolstaff.views import (
+    CachedListMixin,
+    FilteredListMixin,
+    KeysFirstPaginator,
+    ObjectSuccessMessageMixin,
+)
 
 from . import emails
 from .forms import (
@@ -125,10 +130,12 @@ class AccountRulesMixin:
         return staff.refusal_to_change_by(self.request.user)
 
 
-class StaffListView(FilteredListMixin, ListView):
+class StaffListView(CachedListMixin, FilteredListMixin, ListView):
     queryset = Staff.objects.select_related("subject_group")
     filter_form_class = StaffListFilterForm
     paginator_class = KeysFirstPaginator
+    template_name = "accounts/staff_list.html"
+    content_template_name = "accounts/_staff_list.html"
 
 
 class StaffDetailView(DetailView):

@@ -152,6 +152,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# How long the rendered content of a list page is kept (0: not at all). A change
+# to staff or groups outdates it at once, whatever this says.
+LIST_CACHE_SECONDS = env_int("DJANGO_LIST_CACHE_SECONDS", 600)
 
 # Authentication
 # ------------------------------------------------------------------------------

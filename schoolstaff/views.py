@@ -1,3 +1,4 @@
+import hashlib
 import logging
 import sys
 
@@ -9,9 +10,13 @@ from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from accounts.models import DirectoryVersion
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +71,49 @@ class FilteredListMixin(ForgivingPaginationMixin):
         return super().get_context_data(
             filter_form=form, sort=form.cleaned_data["sort"], notices=form.notices, **kwargs
         )
+
+
+class CachedListMixin:
+    """Keep a list's rendered content in the cache until staff or subject groups change.
+
+    Rendering the rows, the filter form and the pagination costs most of a list
+    page (docs/performance.md). The content depends only on the address, the
+    viewer's permissions and the data, so it is kept under the address, the
+    permissions and the DirectoryVersion, which every change to staff or groups
+    replaces. The page around it (navbar, messages) is rendered for each request.
+    """
+
+    content_template_name = None
+
+    def get_template_names(self):
+        # Named, not derived from the object list, which a cached page never fetches.
+        return [self.template_name]
+
+    def get(self, request, *args, **kwargs):
+        key = self.content_cache_key()
+        content = cache.get(key) if key else None
+        if content is None:
+            self.object_list = self.get_queryset()
+            context = self.get_context_data()
+            content = render_to_string(self.content_template_name, context, request)
+            if key:
+                cache.set(key, content, settings.LIST_CACHE_SECONDS)
+        return self.render_to_response({"content": mark_safe(content)})
+
+    def content_cache_key(self):
+        if not settings.LIST_CACHE_SECONDS:
+            return None
+        version = DirectoryVersion.objects.current()
+        if version is None:
+            return None
+        user = self.request.user
+        varies_on = [
+            self.request.get_full_path(),
+            str(user.is_superuser),
+            *sorted(user.get_all_permissions()),
+        ]
+        digest = hashlib.sha256("\n".join(varies_on).encode()).hexdigest()
+        return f"list:{self.content_template_name}:{version}:{digest}"
 
 
 @login_not_required

@@ -4,6 +4,7 @@ from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
 from schoolstaff.views import (
+    CachedListMixin,
     FilteredListMixin,
     ForgivingPaginationMixin,
     ObjectSuccessMessageMixin,
@@ -13,9 +14,11 @@ from .forms import SubjectGroupChangeForm, SubjectGroupForm, SubjectGroupListFil
 from .models import SubjectGroup
 
 
-class SubjectGroupListView(FilteredListMixin, ListView):
+class SubjectGroupListView(CachedListMixin, FilteredListMixin, ListView):
     queryset = SubjectGroup.objects.with_staff_count()
     filter_form_class = SubjectGroupListFilterForm
+    template_name = "subjects/subjectgroup_list.html"
+    content_template_name = "subjects/_subjectgroup_list.html"
 
 
 class SubjectGroupDetailView(ForgivingPaginationMixin, SingleObjectMixin, ListView):

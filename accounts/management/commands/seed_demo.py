@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.models import Staff
+from accounts.models import DirectoryVersion, Staff
 from subjects.models import SubjectGroup
 
 DEMO_DOMAIN = "demo.school.example"
@@ -77,6 +77,7 @@ class Command(BaseCommand):
                 subject_groups=subject_groups,
             )
             Staff.objects.bulk_create(new_staff, batch_size=500)
+            DirectoryVersion.objects.bump()  # Bulk queries send no signals.
         ungrouped = sum(member.subject_group is None for member in new_staff)
         self.stdout.write(
             f"Created {new_groups} subject groups and {len(new_staff)} demo staff "

@@ -402,3 +402,32 @@ def test_five_wrong_passwords_lock_the_email_and_then_the_right_one_is_refused_t
     expect(page.get_by_role("heading", level=1)).to_have_text("Too many attempts")
     expect(navbar(page).get_by_role("link", name="Log in")).to_be_visible()
     expect(navbar(page).get_by_role("button", name="Log out")).to_have_count(0)
+
+
+def test_two_managers_edit_the_same_member_and_the_second_sees_the_first_ones_change(
+    new_page, sign_in, manager, superuser, ada, subject_group
+):
+    first, second = sign_in(new_page(), manager.email), sign_in(new_page(), superuser.email)
+    edit_page = reverse("staff:update", kwargs={"pk": ada.pk})
+    first.goto(edit_page)
+    second.goto(edit_page)
+
+    first.get_by_label("Subject group").select_option(label="Mathematics")
+    first.get_by_role("button", name="Save").click()
+    expect_message(first, "Staff member Ada Lovelace updated.")
+
+    second.get_by_label("First name").fill("Augusta")
+    second.get_by_role("button", name="Save").click()
+    expect(second.get_by_text("Someone else changed this record")).to_be_visible()
+    table = second.get_by_role("table", name="Current values and yours")
+    expect(table.get_by_role("row", name="Subject group")).to_contain_text("Mathematics")
+    expect(table.get_by_role("row", name="First name")).to_contain_text("Augusta")
+    ada.refresh_from_db()
+    assert (ada.first_name, ada.subject_group) == ("Ada", subject_group)
+
+    # Having seen the first change, the second keeps it and saves their own.
+    second.get_by_label("Subject group").select_option(label="Mathematics")
+    second.get_by_role("button", name="Save").click()
+    expect_message(second, "Staff member Augusta Lovelace updated.")
+    ada.refresh_from_db()
+    assert (ada.first_name, ada.subject_group) == ("Augusta", subject_group)
