@@ -15,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from schoolstaff.forms import ListFilterForm
 from subjects.models import SubjectGroup
 
-from .models import Staff
+from .models import AuditEvent, Staff
 from .staff_import import StaffImport
 
 
@@ -114,8 +114,12 @@ class StaffSetPasswordForm(AdminPasswordChangeForm):
 class OwnPasswordMixin:
     """The owner chose this password: nothing more to change."""
 
+    # How the audit trail records the change.
+    audit_kind = AuditEvent.Kind.PASSWORD_CHANGED
+
     def save(self, commit=True):
         self.user.must_change_password = False
+        self.user.audit_password_kind = self.audit_kind
         return super().save(commit)
 
 
@@ -124,7 +128,15 @@ class OwnPasswordChangeForm(OwnPasswordMixin, PasswordChangeForm):
 
 
 class OwnPasswordSetForm(OwnPasswordMixin, SetPasswordForm):
-    pass
+    """Choose a new password through a password-reset link."""
+
+    audit_kind = AuditEvent.Kind.PASSWORD_RESET
+
+
+class InvitationAcceptForm(OwnPasswordSetForm):
+    """Choose a first password through an invitation link."""
+
+    audit_kind = AuditEvent.Kind.INVITATION_ACCEPTED
 
 
 class StaffListFilterForm(ListFilterForm):

@@ -29,6 +29,7 @@ from schoolstaff.views import FilteredListMixin, KeysFirstPaginator, ObjectSucce
 from . import emails
 from .forms import (
     EmailAuthenticationForm,
+    InvitationAcceptForm,
     OwnPasswordChangeForm,
     OwnPasswordSetForm,
     StaffChangeForm,
@@ -103,7 +104,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 class InvitationAcceptView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
     """Let an invited member choose their password, then sign them in."""
 
-    form_class = OwnPasswordSetForm
+    form_class = InvitationAcceptForm
     token_generator = invitation_token_generator
     template_name = "registration/invitation_accept.html"
     post_reset_login = True

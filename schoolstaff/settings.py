@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionExpiryMiddleware",
     # Signing in is the default, so that a new page cannot forget it.
@@ -274,3 +275,8 @@ MESSAGE_TAGS = {
 # every row is checked in memory: these bound both. 5 MB holds some 80,000 rows.
 STAFF_IMPORT_MAX_BYTES = env_int("DJANGO_STAFF_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 STAFF_IMPORT_MAX_ROWS = env_int("DJANGO_STAFF_IMPORT_MAX_ROWS", 50_000)
+
+# Audit trail
+# ------------------------------------------------------------------------------
+# `manage.py prune_audit` removes events older than this.
+AUDIT_RETENTION_DAYS = env_int("DJANGO_AUDIT_RETENTION_DAYS", 2 * 365)

@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
+from accounts.models import AuditedModel
+
 
 class SubjectGroupQuerySet(models.QuerySet):
     def with_staff_count(self):
@@ -19,7 +21,7 @@ class SubjectGroupQuerySet(models.QuerySet):
         return self.annotate(staff_count=Coalesce(models.Subquery(active_members), 0))
 
 
-class SubjectGroup(models.Model):
+class SubjectGroup(AuditedModel, models.Model):
     name = models.CharField("name", max_length=60)
 
     objects = SubjectGroupQuerySet.as_manager()
