@@ -102,8 +102,11 @@ class AuditedModel:
             if field.attname in self.__dict__
         }
 
-    def audit_kind_and_changes(self, adding, update_fields=None):
-        """What a save now would record: its kind, and each field's old and new value."""
+    def audit_kind_and_changes(self, adding, update_fields=None, related_labels=None):
+        """What a save now would record: its kind, and each field's old and new value.
+
+        `related_labels` ({"subject_group_id": {pk: name}}) saves looking names up.
+        """
         if adding:
             fields = [
                 field
@@ -113,7 +116,7 @@ class AuditedModel:
                 and not callable(field.default)
                 and getattr(self, field.attname) != field.get_default()
             ]
-            return AuditEvent.Kind.CREATED, self.audit_changes(fields, old={})
+            return AuditEvent.Kind.CREATED, self.audit_changes(fields, {}, related_labels)
         old = getattr(self, "audit_snapshot", {})
         fields = [
             field
@@ -124,17 +127,17 @@ class AuditedModel:
         ]
         if not fields:
             return None, []
-        changes = self.audit_changes(fields, old)
+        changes = self.audit_changes(fields, old, related_labels)
         if [field.name for field in fields] == ["is_active"]:
             kind = AuditEvent.Kind.ACTIVATED if self.is_active else AuditEvent.Kind.DEACTIVATED
             return kind, changes
         return AuditEvent.Kind.CHANGED, changes
 
-    def audit_changes(self, fields, old):
+    def audit_changes(self, fields, old, related_labels=None):
         """Each field's label and its old and new value, readable: a group by its name."""
-        labels = {}
+        labels = dict(related_labels or {})
         for field in fields:
-            if field.is_relation:
+            if field.is_relation and field.attname not in labels:
                 labels[field.attname] = self._related_labels(field, old.get(field.attname))
         return [
             {
@@ -275,8 +278,8 @@ class Staff(AuditedModel, AbstractUser):
     def audit_label(self):
         return f"{self} ({self.email})"
 
-    def audit_kind_and_changes(self, adding, update_fields=None):
-        kind, changes = super().audit_kind_and_changes(adding, update_fields)
+    def audit_kind_and_changes(self, adding, update_fields=None, related_labels=None):
+        kind, changes = super().audit_kind_and_changes(adding, update_fields, related_labels)
         # set_password() keeps the new password in `_password` until the save. A
         # hash upgraded at sign-in saves only the hash, with `_password` cleared:
         # the same password, no change.
