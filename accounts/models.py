@@ -113,7 +113,7 @@ class AuditedModel:
                 for field in self.audited_fields()
                 # Not worth saying: empty values, defaults, and the moment of creation.
                 if getattr(self, field.attname) not in (None, "")
-                and not callable(field.default)
+                and not (field.has_default() and callable(field.default))
                 and getattr(self, field.attname) != field.get_default()
             ]
             return AuditEvent.Kind.CREATED, self.audit_changes(fields, {}, related_labels)
@@ -125,10 +125,15 @@ class AuditedModel:
             and (update_fields is None or field.name in update_fields)
             and getattr(self, field.attname) != old[field.attname]
         ]
-        if not fields:
+        # A change nobody can see is none: the admin's form drops date_joined's microseconds.
+        changes = [
+            change
+            for change in self.audit_changes(fields, old, related_labels)
+            if change["old"] != change["new"]
+        ]
+        if not changes:
             return None, []
-        changes = self.audit_changes(fields, old, related_labels)
-        if [field.name for field in fields] == ["is_active"]:
+        if [change["field"] for change in changes] == ["is_active"]:
             kind = AuditEvent.Kind.ACTIVATED if self.is_active else AuditEvent.Kind.DEACTIVATED
             return kind, changes
         return AuditEvent.Kind.CHANGED, changes
@@ -169,7 +174,7 @@ def readable(field, value, labels=None):
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
 
 
