@@ -83,6 +83,14 @@ class AuditedModel:
                 AuditEvent.objects.record(kind, self, changes)
         self.audit_snapshot = self.audit_values()
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using, fields, from_queryset)
+        values = self.audit_values()
+        if fields is not None:
+            attnames = {self._meta.get_field(name).attname for name in fields}
+            values = {key: value for key, value in values.items() if key in attnames}
+        self.audit_snapshot = {**getattr(self, "audit_snapshot", {}), **values}
+
     def audit_label(self):
         return str(self)
 

@@ -600,3 +600,14 @@ def test_the_retention_period_defaults_to_two_years():
     from django.conf import settings
 
     assert settings.AUDIT_RETENTION_DAYS == 730
+
+
+def test_a_record_reloaded_with_refresh_from_db_compares_with_what_was_reloaded(ada):
+    Staff.objects.filter(pk=ada.pk).update(first_name="Augusta")
+    ada.refresh_from_db()
+
+    ada.last_name = "King"
+    ada.save()
+
+    [event] = events_about(ada)
+    assert [change["field"] for change in event.changes] == ["last_name"]
