@@ -3,12 +3,16 @@
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .tokens import invitation_token_generator
+
+# Sent with `staff` and `request` when an invitation is emailed, for the audit trail.
+invitation_sent = Signal()
 
 
 def send_account_email(template, to, **context):
@@ -37,3 +41,4 @@ def send_invitation(staff, request):
         link=request.build_absolute_uri(path),
         days=settings.INVITATION_TIMEOUT // (24 * 3600),
     )
+    invitation_sent.send(sender=type(staff), staff=staff, request=request)

@@ -15,14 +15,43 @@ def spreadsheet_safe(value):
     return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
 
 
-class StaffExport:
-    """Write the staff of a queryset, in its order, as CSV text a chunk at a time."""
+class SpreadsheetExport:
+    """Write the rows of a queryset, in its order, as CSV text a chunk at a time."""
 
+    columns = ()
     # Rows fetched from the database at once, and written out at once.
     chunk_size = 2000
 
     def __init__(self, queryset):
         self.queryset = queryset
+
+    def rows(self):
+        """Yield each row as a list of cells, made `spreadsheet_safe`."""
+        raise NotImplementedError
+
+    def chunks(self):
+        """Yield the CSV text: a byte-order mark and the header, then the rows in chunks.
+
+        The byte-order mark tells Excel that the file is UTF-8; without it, Excel
+        reads accented names in the computer's own legacy encoding.
+        """
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow(self.columns)
+        for number, row in enumerate(self.rows(), start=1):
+            writer.writerow(row)
+            if number % self.chunk_size == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+
+class StaffExport(SpreadsheetExport):
+    """The staff of a queryset, in its order."""
+
+    columns = COLUMNS
 
     def rows(self):
         # values_list() joins the subject group in the same query, and skips
@@ -35,21 +64,3 @@ class StaffExport:
                 *(spreadsheet_safe(cell) for cell in (email, first_name, last_name, group or "")),
                 "true" if is_active else "false",
             ]
-
-    def chunks(self):
-        """Yield the CSV text: a byte-order mark and the header, then the rows in chunks.
-
-        The byte-order mark tells Excel that the file is UTF-8; without it, Excel
-        reads accented names in the computer's own legacy encoding.
-        """
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow(COLUMNS)
-        for number, row in enumerate(self.rows(), start=1):
-            writer.writerow(row)
-            if number % self.chunk_size == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()

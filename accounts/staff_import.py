@@ -16,7 +16,7 @@ from django.template.defaultfilters import filesizeformat
 
 from subjects.models import SubjectGroup
 
-from .models import DirectoryVersion, Staff
+from .models import AuditEvent, DirectoryVersion, Staff
 from .staff_export import FORMULA_TRIGGERS
 
 SAVE_AS_CSV = "Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
@@ -299,26 +299,46 @@ class StaffImport:
         # anyone who has them. New staff hear of their account when they ask
         # for a password reset, or when a manager resends their invitation.
         with transaction.atomic():
+            new_groups = []
             if self.new_groups:
-                SubjectGroup.objects.bulk_create(
+                new_groups = SubjectGroup.objects.bulk_create(
                     SubjectGroup(name=name) for name in self.new_groups.values()
                 )
                 self.group_ids = self._group_ids()
+            new_staff = []
             for batch in in_batches(self.new_rows, self.batch_size):
-                Staff.objects.bulk_create(self._new_staff(*row) for row in batch)
+                new_staff += Staff.objects.bulk_create(self._new_staff(*row) for row in batch)
             for staff, group in self.changed_staff:
                 if group is not None:
                     staff.subject_group_id = self.group_ids.get(group)
                 # An edit form opened before the import must not save over it.
                 staff.version = F("version") + 1
             # Names and group only: an import never touches sign-in details or privileges.
+            fields = ["first_name", "last_name", "subject_group"]
             Staff.objects.bulk_update(
                 [staff for staff, _ in self.changed_staff],
-                ["first_name", "last_name", "subject_group", "version"],
+                [*fields, "version"],
                 batch_size=self.batch_size,
             )
+            self._record(new_groups, new_staff, fields)
             DirectoryVersion.objects.bump()  # Bulk queries send no signals.
         return self.counts
+
+    def _record(self, new_groups, new_staff, fields):
+        """Record each group and member created or changed, in a few queries."""
+        # SQLite and PostgreSQL give bulk-created rows their primary keys.
+        labels = {"subject_group_id": dict(SubjectGroup.objects.values_list("pk", "name"))}
+        changes_of_new = [
+            (target, target.audit_kind_and_changes(True, related_labels=labels)[1])
+            for target in [*new_groups, *new_staff]
+        ]
+        AuditEvent.objects.record_many(AuditEvent.Kind.IMPORTED, changes_of_new)
+        # Each member's values as loaded are the old values.
+        changes_of_changed = [
+            (staff, staff.audit_kind_and_changes(False, fields, related_labels=labels)[1])
+            for staff, _ in self.changed_staff
+        ]
+        AuditEvent.objects.record_many(AuditEvent.Kind.IMPORT_CHANGED, changes_of_changed)
 
     def _new_staff(self, email, first_name, last_name, group):
         return Staff(

@@ -21,4 +21,5 @@ urlpatterns = [
     ),
     path("<int:pk>/activate/", views.StaffActivationView.as_view(activate=True), name="activate"),
     path("<int:pk>/delete/", views.StaffDeleteView.as_view(), name="delete"),
+    path("<int:pk>/history/", views.StaffHistoryView.as_view(), name="history"),
 ]

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.contrib.auth.mixins import PermissionRequiredMixin, UserPassesTestMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
@@ -27,13 +27,17 @@ from django.views.generic.detail import (
 from schoolstaff.views import (
     CachedListMixin,
     FilteredListMixin,
+    ForgivingPaginationMixin,
     KeysFirstPaginator,
     ObjectSuccessMessageMixin,
 )
 
 from . import emails
+from .audit_export import AuditExport
 from .forms import (
+    AuditEventFilterForm,
     EmailAuthenticationForm,
+    InvitationAcceptForm,
     OwnPasswordChangeForm,
     OwnPasswordSetForm,
     StaffChangeForm,
@@ -43,7 +47,7 @@ from .forms import (
     StaffListFilterForm,
     StaffSetPasswordForm,
 )
-from .models import EmailRequest, Staff
+from .models import AuditEvent, EmailRequest, Staff
 from .security import client_ip
 from .staff_export import StaffExport
 from .tokens import invitation_token_generator
@@ -108,7 +112,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 class InvitationAcceptView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
     """Let an invited member choose their password, then sign them in."""
 
-    form_class = OwnPasswordSetForm
+    form_class = InvitationAcceptForm
     token_generator = invitation_token_generator
     template_name = "registration/invitation_accept.html"
     post_reset_login = True
@@ -298,3 +302,46 @@ class StaffImportPreviewView(PermissionRequiredMixin, FormView):
             f"Staff imported: {created} created, {updated} updated, {unchanged} unchanged.",
         )
         return super().form_valid(form)
+
+
+class StaffHistoryView(
+    PermissionRequiredMixin, ForgivingPaginationMixin, SingleObjectMixin, ListView
+):
+    """A staff member's record history and account events, newest first."""
+
+    model = Staff
+    permission_required = "accounts.view_staff"
+    paginate_by = 25
+    template_name = "accounts/staff_history.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object(queryset=Staff.objects.all())
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return AuditEvent.objects.about(self.object).select_related("actor")
+
+
+class SuperuserRequiredMixin(UserPassesTestMixin):
+    def test_func(self):
+        return self.request.user.is_superuser
+
+
+class AuditEventListView(SuperuserRequiredMixin, FilteredListMixin, ListView):
+    """Every audit event, filtered by person, actor, kind and dates."""
+
+    queryset = AuditEvent.objects.select_related("actor")
+    filter_form_class = AuditEventFilterForm
+
+
+class AuditEventExportView(AuditEventListView):
+    """The audit events as filtered on their page, every page of them, as a CSV file."""
+
+    paginate_by = None
+
+    def render_to_response(self, context, **response_kwargs):
+        return StreamingHttpResponse(
+            AuditExport(self.object_list).chunks(),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+        )

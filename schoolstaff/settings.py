@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionExpiryMiddleware",
     # Signing in is the default, so that a new page cannot forget it.
@@ -344,3 +345,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Audit trail
+# ------------------------------------------------------------------------------
+# `manage.py prune_audit` removes events older than this.
+AUDIT_RETENTION_DAYS = env_int("DJANGO_AUDIT_RETENTION_DAYS", 2 * 365)

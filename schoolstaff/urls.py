@@ -34,6 +34,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/", include("accounts.urls")),
     path("subjects/", include("subjects.urls")),
+    path("audit/", account_views.AuditEventListView.as_view(), name="audit"),
+    path("audit/export.csv", account_views.AuditEventExportView.as_view(), name="audit_export"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin import AuditHistoryMixin
+
 from .forms import SubjectGroupForm
 from .models import SubjectGroup
 
 
 @admin.register(SubjectGroup)
-class SubjectGroupAdmin(admin.ModelAdmin):
+class SubjectGroupAdmin(AuditHistoryMixin, admin.ModelAdmin):
     form = SubjectGroupForm
     list_display = ("name", "staff_count")
     search_fields = ("name",)

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
+from accounts.models import AuditedModel
 from schoolstaff.versioning import VersionedModel
 
 
@@ -21,8 +22,10 @@ class SubjectGroupQuerySet(models.QuerySet):
         return self.annotate(staff_count=Coalesce(models.Subquery(active_members), 0))
 
 
-class SubjectGroup(VersionedModel):
+class SubjectGroup(AuditedModel, VersionedModel):
     name = models.CharField("name", max_length=60)
+
+    audit_ignored_fields = frozenset({"version"})
 
     objects = SubjectGroupQuerySet.as_manager()
 

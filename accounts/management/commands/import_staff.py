@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.audit import acting_as
 from accounts.staff_import import StaffImport
 
 
@@ -45,7 +46,8 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
             return
-        created, updated, unchanged = staff_import.save()
+        with acting_as("command import_staff"):
+            created, updated, unchanged = staff_import.save()
         self.stdout.write(
             self.style.SUCCESS(f"Created {created}, updated {updated}; {unchanged} unchanged.")
         )

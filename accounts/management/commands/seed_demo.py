@@ -9,7 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.models import DirectoryVersion, Staff
+from accounts.audit import acting_as
+from accounts.models import AuditEvent, DirectoryVersion, Staff
 from subjects.models import SubjectGroup
 
 DEMO_DOMAIN = "demo.school.example"
@@ -67,6 +68,10 @@ class Command(BaseCommand):
         if staff < 0:
             raise CommandError("--staff must not be negative.")
         rng = random.Random(seed)
+        with acting_as("command seed_demo"):
+            self.seed(rng, staff, groups, manager)
+
+    def seed(self, rng, staff, groups, manager):
         with transaction.atomic():
             subject_groups, new_groups = self.ensure_groups(SUBJECTS[:groups])
             numbers = self.demo_staff_numbers()
@@ -78,6 +83,14 @@ class Command(BaseCommand):
             )
             Staff.objects.bulk_create(new_staff, batch_size=500)
             DirectoryVersion.objects.bump()  # Bulk queries send no signals.
+            labels = {"subject_group_id": {group.pk: group.name for group in subject_groups}}
+            AuditEvent.objects.record_many(
+                AuditEvent.Kind.CREATED,
+                (
+                    (member, member.audit_kind_and_changes(True, related_labels=labels)[1])
+                    for member in new_staff
+                ),
+            )
         ungrouped = sum(member.subject_group is None for member in new_staff)
         self.stdout.write(
             f"Created {new_groups} subject groups and {len(new_staff)} demo staff "
