@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install migrate demo
+.PHONY: run serve test loadtest install migrate demo
 
 run: migrate
 	@$(PY) manage.py shell --verbosity 0 --command \
@@ -37,6 +37,11 @@ test: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+
+# Fault-and-load test of `make serve` on SQLite and PostgreSQL (docs/reliability.md);
+# not part of `make test`. LOAD_SECONDS, LOAD_CLIENTS and LOAD_SCENARIOS shorten it.
+loadtest: install
+	$(PY) tests/load/run.py
 
 install: $(VENV)/installed
 
