@@ -256,9 +256,9 @@ class Client(threading.Thread):
         groups = [value for value in form.options.get("subject_group", []) if value]
         if groups:
             fields["subject_group"] = self.rng.choice(groups)
-        if self.rng.random() < 0.25 and "password1" in fields:
-            # A typed first password; otherwise an invitation is emailed (to the console).
-            fields["password1"] = fields["password2"] = secrets.token_urlsafe(15)
+        # A typed first password: with both blank an invitation is emailed, and invitations
+        # are meant to be rate limited per client IP, which every client here shares.
+        fields["password1"] = fields["password2"] = secrets.token_urlsafe(15)
         answer = self.browser.post("create", "/staff/add/", fields)
         self.workload.record(self.write_of("create", answer, email=email))
 
@@ -412,11 +412,13 @@ def check_writes(result, site, workload):
 
 
 def server_log_errors(site, limit=5):
+    """The server's error lines, server errors (500) first: the evidence for a failure."""
     lines = [
         line
         for line in site.log_text().splitlines()
         if " ERROR " in line or "[ERROR]" in line or "[CRITICAL]" in line or "Traceback" in line
     ]
+    lines.sort(key=lambda line: "Internal Server Error" not in line)
     return [line[:800] for line in lines[:limit]]
 
 
@@ -467,6 +469,9 @@ def worker_kill(site, browsers, fixture, opts):
                 break
             time.sleep(0.05)
         result.notes.append(f"killed worker {victim}; workers before {before}, after {now}")
+        result.notes.extend(
+            f"log: {line}" for line in site.log_text().splitlines() if f"pid:{victim}" in line
+        )
         time.sleep(max(0.0, started + opts.seconds - time.monotonic()))
 
     _, crashed = run_load(browsers, workload, opts.seconds, during=kill_half_way)
