@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install migrate demo screenshots
+.PHONY: run serve test loadtest install migrate demo screenshots
 
 run: migrate
 	@$(PY) manage.py shell --verbosity 0 --command \
@@ -41,6 +41,11 @@ test: install
 # The README's pictures of the site, from demo data in a throwaway database, in Chromium.
 screenshots: install
 	$(PY) docs/screenshots/make_screenshots.py
+
+# Fault-and-load test of `make serve` on SQLite and PostgreSQL (docs/reliability.md);
+# not part of `make test`. LOAD_SECONDS, LOAD_CLIENTS and LOAD_SCENARIOS shorten it.
+loadtest: install
+	$(PY) tests/load/run.py
 
 install: $(VENV)/installed
 
