@@ -18,6 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
+from accounts.models import Staff
 from accounts.tests.factories import StaffFactory
 from accounts.tokens import invitation_token_generator
 from subjects.tests.factories import SubjectGroupFactory
@@ -200,6 +201,32 @@ def staff_edit(page, sign_in_as):
     page.goto(reverse("staff:update", kwargs={"pk": member.pk}))
 
 
+def staff_edit_changed_meanwhile(page, sign_in_as):
+    staff_edit(page, sign_in_as)
+    member = Staff.objects.get(email="ada@school.example")
+    member.last_name = "King"
+    member.save()  # Someone else saves first.
+    page.get_by_label("First name").fill("Augusta")
+    submit(page, "Save")
+    expect(page.get_by_role("table", name="Current values and yours")).to_be_visible()
+
+
+def staff_history(page, sign_in_as):
+    member = ada()
+    member.last_name = "King"
+    member.save()
+    as_manager(page, sign_in_as)
+    page.goto(reverse("staff:history", kwargs={"pk": member.pk}))
+
+
+def audit_trail(page, sign_in_as):
+    member = ada()
+    member.last_name = "King"
+    member.save()
+    as_superuser(page, sign_in_as)
+    page.goto(reverse("audit"))
+
+
 def staff_set_password(page, sign_in_as):
     member = ada()
     as_manager(page, sign_in_as)
@@ -353,6 +380,9 @@ VISITS = [
     staff_add,
     staff_add_with_errors,
     staff_edit,
+    staff_edit_changed_meanwhile,
+    staff_history,
+    audit_trail,
     staff_set_password,
     staff_delete,
     staff_deactivate,
