@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -200,7 +201,9 @@ def test_the_export_of_a_change_holds_its_fields(client_as, superuser, ada_renam
         "203.0.113.7",
         str(ada_renamed.pk),
     )
-    assert '"old": "Ada", "new": "Augusta"' in row["changes"]
+    assert json.loads(row["changes"]) == [
+        {"field": "first_name", "label": "First name", "old": "Ada", "new": "Augusta"}
+    ]
 
 
 # Nobody changes the record
