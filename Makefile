@@ -27,9 +27,10 @@ serve: install
 	exec $(VENV)/bin/gunicorn schoolstaff.wsgi:application \
 		--workers $(WEB_CONCURRENCY) --bind $(HOST):$(PORT) --graceful-timeout 10
 
-# One command to look around: demo staff and groups, and a manager whose login is printed.
+# One command to look around: demo staff and groups, and a manager whose login is printed
+# (without the audit trail's log line for each demo member, which would bury it).
 demo: migrate
-	$(PY) manage.py seed_demo --staff 200 --groups 12 --manager
+	DJANGO_LOG_LEVEL=WARNING $(PY) manage.py seed_demo --staff 200 --groups 12 --manager
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -35,7 +35,7 @@ from servers import HOST, PostgreSQL, Redis, Site, note
 SCENARIOS = ("sqlite", "worker-kill", "postgres", "pg-restart")
 LOAD_DOMAIN = "load.school.example"
 # What the edit form answers, with the form again, when someone else saved the record first.
-CONCURRENT_EDIT_REFUSAL = re.compile(r"changed by someone else", re.IGNORECASE)
+CONCURRENT_EDIT_REFUSAL = re.compile(r"Someone else changed this record")
 # Requests of each kind, out of 100, in a mixed load; a read load has no create or edit.
 MIXED_LOAD = {"list": 25, "search": 20, "detail": 20, "subjects": 5, "create": 12, "edit": 18}
 READ_LOAD = {"home": 10, "list": 35, "search": 25, "detail": 25, "subjects": 5}

@@ -191,7 +191,8 @@ class Site:
         result = subprocess.run(
             [str(PYTHON), "manage.py", *args],
             cwd=PROJECT,
-            env=self.env,
+            # The commands' output is read; the audit trail's log lines would mix in.
+            env={**self.env, "DJANGO_LOG_LEVEL": "WARNING"},
             input=stdin,
             capture_output=True,
             text=True,

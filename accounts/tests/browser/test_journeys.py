@@ -431,3 +431,23 @@ def test_two_managers_edit_the_same_member_and_the_second_sees_the_first_ones_ch
     expect_message(second, "Staff member Augusta Lovelace updated.")
     ada.refresh_from_db()
     assert (ada.first_name, ada.subject_group) == ("Augusta", subject_group)
+
+
+def test_manager_reads_who_changed_a_members_record_in_their_history(
+    page, sign_in, manager, ada, subject_group
+):
+    sign_in(page, manager.email)
+    page.goto(reverse("staff:detail", kwargs={"pk": ada.pk}))
+    page.get_by_role("link", name="Edit Ada Lovelace").click()
+    page.get_by_label("Subject group").select_option(label="Mathematics")
+    page.get_by_role("button", name="Save").click()
+    expect_message(page, "Staff member Ada Lovelace updated.")
+
+    page.get_by_role("link", name="History").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("History of Ada Lovelace")
+    newest = page.get_by_role("row").nth(1)
+    expect(newest).to_contain_text(
+        f"{manager.first_name} {manager.last_name} changed Subject group from none to Mathematics"
+    )
+    expect(newest).to_contain_text("127.0.0.1")
