@@ -563,7 +563,8 @@ class AuditEvent(models.Model):
             Kind.INVITATION_SENT: f"{actor} sent an invitation to {target}",
             Kind.INVITATION_ACCEPTED: f"{target} accepted the invitation and chose a password",
         }
-        return sentences.get(self.kind, f"{actor}: {self.get_kind_display()}")
+        # "System changed …", "Command import_staff added …": a sentence starts with a capital.
+        return capfirst(sentences.get(self.kind, f"{actor}: {self.get_kind_display()}"))
 
     @property
     def changes_text(self):

@@ -242,7 +242,7 @@ def test_changes_inside_acting_as_carry_its_label(ada):
 
     assert (
         events_about(ada)[0].description
-        == "command tidy_names changed Last name from Lovelace to King"
+        == "Command tidy_names changed Last name from Lovelace to King"
     )
 
 
@@ -266,13 +266,13 @@ def test_the_import_command_records_each_member_created_and_changed(tmp_path, ad
         "command import_staff"
     }
     assert changed.description == (
-        "command import_staff changed Subject group from none to Science by import"
+        "Command import_staff changed Subject group from none to Science by import"
     )
     assert added.kind == "imported"
     assert added.created_with == (
         "Email alan@school.example, First name Alan, Last name Turing, Subject group Computing"
     )
-    assert group_added.description == "command import_staff added Computing by import"
+    assert group_added.description == "Command import_staff added Computing by import"
 
 
 def test_the_import_page_records_the_signed_in_manager(client_as, manager, ada):

@@ -94,7 +94,7 @@ def test_the_history_reads_as_sentences_newest_first(client_as, manager, ada_ren
     response = client_as(manager).get(history_url(ada_renamed))
 
     content = response.content.decode()
-    assert content.index("system changed Last name from Lovelace to King") < content.index(
+    assert content.index("System changed Last name from Lovelace to King") < content.index(
         "Mary Manager changed First name from Ada to Augusta"
     )
     assertContains(response, "203.0.113.7")
@@ -151,7 +151,7 @@ def descriptions(response):
             ["Mary Manager changed First name from Ada to Augusta", "Mary Manager signed in"],
         ),
         ({"kind": "login_failed"}, ["Failed sign-in as “=cmd|' /C calc'!A0”"]),
-        ({"q": "physics", "kind": "created"}, ["system added Physics"]),
+        ({"q": "physics", "kind": "created"}, ["System added Physics"]),
     ],
 )
 def test_the_audit_trail_filters_by_person_actor_and_kind(
@@ -279,7 +279,7 @@ def test_the_admin_history_of_a_subject_group_is_its_audit_trail(client_as, supe
     )
 
     assertContains(response, "Sam Super changed Name from Physics to Physics A")
-    assertContains(response, "system added Physics")
+    assertContains(response, "System added Physics")
 
 
 def test_the_admin_history_of_someone_unknown_is_the_usual_redirect(client_as, superuser):
