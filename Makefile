@@ -20,8 +20,7 @@ serve: export DJANGO_DEBUG = 0
 serve: export DJANGO_INSECURE_HTTP ?= 1
 serve: export DJANGO_ALLOWED_HOSTS ?= $(HOST),localhost
 serve: install
-	@test -s .secret_key || (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key)
-	export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" && \
+	export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -m schoolstaff.secret_key)}" && \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(PY) manage.py migrate --noinput && \
 	exec $(VENV)/bin/gunicorn schoolstaff.wsgi:application \

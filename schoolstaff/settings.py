@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from schoolstaff.secret_key import local_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -39,8 +41,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY: it is required when DJANGO_DEBUG=0.")
-    # Good for development only: anyone can read it here.
-    SECRET_KEY = "not-a-secret"
+    # Development on one machine: a random key of its own, in a file git ignores.
+    SECRET_KEY = local_secret_key()
 
 if not DEBUG and not os.environ.get("DJANGO_ALLOWED_HOSTS"):
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS: it is required when DJANGO_DEBUG=0.")

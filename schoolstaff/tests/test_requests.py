@@ -11,6 +11,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from schoolstaff import views
 from schoolstaff.log import JSONFormatter, OneLineFormatter
+from schoolstaff.secret_key import local_secret_key
 from subjects.models import SubjectGroup
 
 
@@ -157,7 +158,8 @@ def settings_with(**environment):
         "import json, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'schoolstaff.settings');"
         "from django.conf import settings;"
         "print(json.dumps({'db': settings.DATABASES['default'], 'caches': settings.CACHES,"
-        " 'session': settings.SESSION_ENGINE, 'logging': settings.LOGGING}, default=str))"
+        " 'session': settings.SESSION_ENGINE, 'logging': settings.LOGGING,"
+        " 'secret_key': settings.SECRET_KEY}, default=str))"
     )
     environment = {"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "1", **environment}
     result = subprocess.run(
@@ -197,3 +199,21 @@ def test_log_format_comes_from_the_environment():
     assert handler["formatter"] == "json"
     with pytest.raises(subprocess.CalledProcessError):
         settings_with(DJANGO_LOG_FORMAT="xml")
+
+
+def test_the_development_key_is_made_once_per_machine_and_kept_private(tmp_path):
+    path = tmp_path / ".secret_key"
+
+    key = local_secret_key(path)
+
+    assert len(key) >= 50
+    assert local_secret_key(path) == key
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert local_secret_key(tmp_path / "another") != key
+
+
+def test_debugging_without_a_key_uses_the_machines_own():
+    # The settings read DJANGO_SECRET_KEY first; without it, the file next to manage.py.
+    configured = settings_with(DJANGO_SECRET_KEY="from-the-environment-" + "x" * 40)
+    assert configured["secret_key"] == "from-the-environment-" + "x" * 40
+    assert settings_with()["secret_key"] == local_secret_key()
