@@ -41,16 +41,19 @@ class VersionCheckMixin:
         super().__init__(*args, **kwargs)
         self.current = None
         if self.instance.pk:
-            self.fields["version"] = forms.IntegerField(
-                widget=forms.HiddenInput, initial=self.instance.version
+            # Text, not a number: a missing or garbled version is answered like an
+            # outdated one, with the current values, rather than with an error on a
+            # field nobody can see.
+            self.fields["version"] = forms.CharField(
+                widget=forms.HiddenInput, required=False, initial=self.instance.version
             )
 
     def clean(self):
         cleaned_data = super().clean()
-        if "version" in self.fields and "version" in cleaned_data:
+        if "version" in self.fields:
             model = type(self.instance)
             current = model._default_manager.select_for_update().get(pk=self.instance.pk)
-            if current.version != cleaned_data["version"]:
+            if cleaned_data.get("version") != str(current.version):
                 self.current = current
                 # Saving the form again then means: my values, over these.
                 self.data = self.data.copy()

@@ -93,13 +93,20 @@ def test_signing_in_or_a_change_of_status_does_not_outdate_an_open_form(
     assert (ada.first_name, ada.is_active) == ("Augusta", False)
 
 
-def test_a_version_is_required_and_a_made_up_one_is_refused(client_as, manager, ada):
-    without = {k: v for k, v in edit_data(ada).items() if k != "version"}
+@pytest.mark.parametrize("version", [None, "", "abc", "1.5", "-1", "99", "9" * 30])
+def test_a_missing_or_made_up_version_is_refused_with_the_current_values(
+    client_as, manager, ada, version
+):
+    data = edit_data(ada, last_name="King", version=version)
+    if version is None:
+        del data["version"]
 
-    assert client_as(manager).post(edit_url(ada), without).status_code == 200
-    assertContains(
-        client_as(manager).post(edit_url(ada), edit_data(ada, version=99)), CHANGED_MEANWHILE
-    )
+    response = client_as(manager).post(edit_url(ada), data)
+
+    # Said on the page, not on the hidden field, where nobody would see it.
+    assertContains(response, CHANGED_MEANWHILE)
+    assertContains(response, "<caption>Current values and yours</caption>", html=True)
+    assert Staff.objects.get(pk=ada.pk).last_name == "Lovelace"
     assert Staff.objects.get(pk=ada.pk).version == ada.version
 
 
