@@ -27,9 +27,9 @@ from django.views.generic.detail import (
 from schoolstaff.views import (
     CachedListMixin,
     FilteredListMixin,
-    ForgivingPaginationMixin,
     KeysFirstPaginator,
     ObjectSuccessMessageMixin,
+    PagedObjectListMixin,
 )
 
 from . import emails
@@ -304,19 +304,12 @@ class StaffImportPreviewView(PermissionRequiredMixin, FormView):
         return super().form_valid(form)
 
 
-class StaffHistoryView(
-    PermissionRequiredMixin, ForgivingPaginationMixin, SingleObjectMixin, ListView
-):
+class StaffHistoryView(PermissionRequiredMixin, PagedObjectListMixin, ListView):
     """A staff member's record history and account events, newest first."""
 
     model = Staff
     permission_required = "accounts.view_staff"
-    paginate_by = 25
     template_name = "accounts/staff_history.html"
-
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object(queryset=Staff.objects.all())
-        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return AuditEvent.objects.about(self.object).select_related("actor")

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django.views.generic.detail import SingleObjectMixin
 
 from accounts.models import DirectoryVersion
 
@@ -54,6 +55,20 @@ class ForgivingPaginationMixin:
             number = 1
         page = paginator.get_page(number)  # Past the end: the last page.
         return paginator, page, page.object_list, page.has_other_pages()
+
+
+class PagedObjectListMixin(ForgivingPaginationMixin, SingleObjectMixin):
+    """One object's page with a list of what belongs to it, a page at a time.
+
+    For a ListView whose get_queryset() lists what belongs to `self.object`:
+    a group's members, a person's history.
+    """
+
+    paginate_by = 25
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object(queryset=self.model._default_manager.all())
+        return super().get(request, *args, **kwargs)
 
 
 class FilteredListMixin(ForgivingPaginationMixin):

@@ -1,13 +1,12 @@
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
-from django.views.generic.detail import SingleObjectMixin
 
 from schoolstaff.views import (
     CachedListMixin,
     FilteredListMixin,
-    ForgivingPaginationMixin,
     ObjectSuccessMessageMixin,
+    PagedObjectListMixin,
 )
 
 from .forms import SubjectGroupChangeForm, SubjectGroupForm, SubjectGroupListFilterForm
@@ -21,16 +20,11 @@ class SubjectGroupListView(CachedListMixin, FilteredListMixin, ListView):
     content_template_name = "subjects/_subjectgroup_list.html"
 
 
-class SubjectGroupDetailView(ForgivingPaginationMixin, SingleObjectMixin, ListView):
+class SubjectGroupDetailView(PagedObjectListMixin, ListView):
     """A group and a page of its members."""
 
     model = SubjectGroup
-    paginate_by = 25
     template_name = "subjects/subjectgroup_detail.html"
-
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object(queryset=SubjectGroup.objects.all())
-        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return self.object.staff.order_by("last_name", "first_name", "pk")
