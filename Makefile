@@ -14,12 +14,15 @@ run: migrate
 
 # Production settings on this machine: gunicorn, DEBUG off, hashed and compressed
 # static files. Over plain HTTP unless DJANGO_INSECURE_HTTP=0 (behind a TLS proxy);
-# without DJANGO_SECRET_KEY, a key kept in .secret_key (created once).
+# without DJANGO_SECRET_KEY, a key kept in .secret_key (created once); without
+# DJANGO_EMAIL_HOST, emails printed to the console.
 WEB_CONCURRENCY ?= 2
 serve: export DJANGO_DEBUG = 0
 serve: export DJANGO_INSECURE_HTTP ?= 1
 serve: export DJANGO_ALLOWED_HOSTS ?= $(HOST),localhost
+serve: export DJANGO_EMAIL_BACKEND ?= $(if $(DJANGO_EMAIL_HOST),smtp,console)
 serve: install
+	@if [ "$$DJANGO_EMAIL_BACKEND" = console ]; then echo "Emails, reset links included, are printed to this console, for trials on one machine: set DJANGO_EMAIL_HOST for real use."; fi
 	export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -m schoolstaff.secret_key)}" && \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(PY) manage.py migrate --noinput && \

@@ -1,11 +1,22 @@
+import os
+import tempfile
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from hypothesis import settings as hypothesis_settings
 
 from accounts.tests.factories import PASSWORD, StaffFactory
 from subjects.tests.factories import SubjectGroupFactory
+
+# Property tests keep no database of examples, and their caches outside the checkout.
+hypothesis_settings.register_profile("schoolstaff", database=None)
+hypothesis_settings.load_profile("schoolstaff")
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "schoolstaff-hypothesis")
+)
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.shortcuts import redirect
+
+from schoolstaff.admin import CheckedChoicesAdminMixin
 
 from . import emails
 from .forms import StaffCreationForm, StaffSetPasswordForm
@@ -55,7 +59,7 @@ class StaffAdminChangeForm(UserChangeForm):
 
 
 @admin.register(Staff)
-class StaffAdmin(AuditHistoryMixin, UserAdmin):
+class StaffAdmin(CheckedChoicesAdminMixin, AuditHistoryMixin, UserAdmin):
     form = StaffAdminChangeForm
     add_form = StaffCreationForm
     change_password_form = StaffSetPasswordForm
@@ -91,7 +95,7 @@ class StaffAdmin(AuditHistoryMixin, UserAdmin):
     ordering = ("last_name", "first_name")
 
     # Whoever may grant these holds every power: only superusers see them.
-    superuser_only_fields = ("is_superuser", "groups", "user_permissions")
+    superuser_only_fields = ("is_staff", "is_superuser", "groups", "user_permissions")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -131,18 +135,30 @@ class StaffAdmin(AuditHistoryMixin, UserAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     def user_change_password(self, request, id, form_url=""):
+        # One's own password is changed by giving the current one, never set over it.
+        if unquote(id) == str(request.user.pk):
+            return redirect("admin:password_change")
         self._refuse_if(request, id, Staff.refusal_to_change_by)
-        response = super().user_change_password(request, id, form_url)
-        if (
-            request.method == "POST"
-            and response.status_code == 302
-            and unquote(id) == str(request.user.pk)
-        ):
-            # A password one sets for oneself needs no replacing.
-            Staff.objects.filter(pk=request.user.pk).update(must_change_password=False)
-        return response
+        return super().user_change_password(request, id, form_url)
 
     def _refuse_if(self, request, object_id, refusal_to):
         staff = self.get_object(request, unquote(object_id))
         if staff is not None and (refusal := refusal_to(staff, request.user)):
             raise PermissionDenied(refusal)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class PermissionGroupAdmin(CheckedChoicesAdminMixin, AuditHistoryMixin, GroupAdmin):
+    """Groups hand out permissions: only superusers change them, whatever else one holds."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -1,7 +1,6 @@
 """Who is acting, for the audit trail: the signed-in user and client IP, or a command."""
 
 import contextlib
-import ipaddress
 import logging
 import sys
 from contextvars import ContextVar
@@ -23,21 +22,13 @@ class Actor(NamedTuple):
     ip: str | None
 
 
-def valid_ip(ip):
-    """The address if it is one, else None: a forged X-Forwarded-For may hold anything."""
-    try:
-        return str(ipaddress.ip_address((ip or "").strip()))
-    except ValueError:
-        return None
-
-
 def actor_of_request(request):
     from .security import client_ip  # Which imports the models, which import this.
 
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return Actor(user, user.email, valid_ip(client_ip(request)))
-    return Actor(None, "", valid_ip(client_ip(request)))
+        return Actor(user, user.email, client_ip(request) or None)
+    return Actor(None, "", client_ip(request) or None)
 
 
 def current_actor():

@@ -13,3 +13,17 @@ def check_https_only(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_emails_are_sent(app_configs, **kwargs):
+    if not settings.DEBUG and settings.EMAIL_BACKEND.endswith(".console.EmailBackend"):
+        return [
+            Warning(
+                "DJANGO_EMAIL_BACKEND=console prints emails, password-reset links included, "
+                "to the server's log.",
+                hint="Set DJANGO_EMAIL_HOST to send them by SMTP instead.",
+                id="accounts.W002",
+            )
+        ]
+    return []

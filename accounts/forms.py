@@ -13,11 +13,14 @@ from django.contrib.auth.forms import (
 from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from schoolstaff.forms import ListFilterForm
+from schoolstaff.validators import FIRST_YEAR, LAST_YEAR
 from schoolstaff.versioning import VersionCheckMixin
 from subjects.models import SubjectGroup
 
+from .lockout import check_own_password, clear_account_failures
 from .models import AuditEvent, Staff
 from .staff_import import StaffImport
 
@@ -49,17 +52,22 @@ class StaffChangeForm(VersionCheckMixin, forms.ModelForm):
         model = Staff
         fields = ["email", "first_name", "last_name", "subject_group"]
 
-    def __init__(self, *args, editor=None, **kwargs):
+    def __init__(self, *args, editor=None, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["subject_group"].empty_label = "—"
         self.editing_own_account = editor is not None and editor.pk == self.instance.pk
         if not self.editing_own_account:
             del self.fields["current_password"]
+        # One's own password is checked as the login page checks it, lockouts and all.
+        self.request = request
 
     def clean_current_password(self):
         password = self.cleaned_data["current_password"]
         email = Staff.objects.normalize_email(self.data.get(self.add_prefix("email")))
-        if email != self.instance.email and not self.instance.check_password(password):
+        # A blank password is no guess: only one typed is checked, and counted if wrong.
+        if email != self.instance.email and not (
+            password and check_own_password(self.request, self.instance, password)
+        ):
             raise forms.ValidationError(
                 "Enter your current password to change your own email address.",
                 code="password_needed",
@@ -102,15 +110,14 @@ class StaffCreationForm(BaseUserCreationForm, StaffChangeForm):
 
 
 class StaffSetPasswordForm(AdminPasswordChangeForm):
-    """Set someone's password; they must replace it at their next sign-in."""
+    """Set someone else's password; they must replace it at their next sign-in."""
 
-    def __init__(self, user, *args, editor=None, **kwargs):
+    def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
         self.fields.pop("usable_password", None)
-        self.editor = editor
 
     def save(self, commit=True):
-        self.user.must_change_password = self.editor is None or self.editor.pk != self.user.pk
+        self.user.must_change_password = True
         return super().save(commit)
 
 
@@ -127,13 +134,34 @@ class OwnPasswordMixin:
 
 
 class OwnPasswordChangeForm(OwnPasswordMixin, PasswordChangeForm):
-    pass
+    """Change one's own password, giving the current one as one would to sign in."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        # A wrong one counts as a failed sign-in; while locked out, even the right one is refused.
+        if not check_own_password(self.request, self.user, old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 class OwnPasswordSetForm(OwnPasswordMixin, SetPasswordForm):
     """Choose a new password through a password-reset link."""
 
     audit_kind = AuditEvent.Kind.PASSWORD_RESET
+
+    def save(self, commit=True):
+        user = super().save(commit)
+        if commit:
+            # Only the owner holds the emailed link: failures from everywhere stop counting,
+            # which unlocks an account they locked.
+            clear_account_failures(user.email)
+        return user
 
 
 class InvitationAcceptForm(OwnPasswordSetForm):
@@ -175,7 +203,12 @@ class StaffListFilterForm(ListFilterForm):
 
     def __init__(self, data):
         super().__init__(data)
-        self.fields["group"].widget.choices = [
+        # Looked up only when needed: a list kept in the cache needs no groups.
+        self.fields["group"].widget.choices = lambda: self.group_choices
+
+    @cached_property
+    def group_choices(self):
+        return [
             ("", "All subject groups"),
             ("none", "No subject group"),
             *SubjectGroup.objects.values_list("pk", "name"),
@@ -209,8 +242,10 @@ class StaffImportForm(forms.Form):
         label="Create subject groups that do not exist yet", required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if not user.has_perm("subjects.add_subjectgroup"):
+            del self.fields["create_groups"]
         self.fields["file"].widget.attrs["accept"] = ".csv,text/csv"
         self.fields["file"].help_text = (
             "The first line names the columns email, first_name, last_name and, if you like, "
@@ -220,19 +255,18 @@ class StaffImportForm(forms.Form):
 
     def clean_file(self):
         file = self.cleaned_data["file"]
-        self.text = StaffImport.decode(file)
-        # Refuses, here on the upload form, a file that holds no staff rows at all.
-        StaffImport(self.text)
+        # Read once, here: refuses on the upload form a file that holds no staff rows.
+        self.rows = StaffImport.from_file(file).rows
         return file
 
     def save(self, session):
-        """Keep the file in the session until it is confirmed or replaced."""
+        """Keep the file's rows in the session until they are confirmed or replaced."""
         # The session is kept on the server, out of the uploader's reach, and
         # the size limit bounds it. No file is written anywhere.
         session[PENDING_STAFF_IMPORT] = {
-            "text": self.text,
+            "rows": self.rows,
             "file_name": self.cleaned_data["file"].name,
-            "create_groups": self.cleaned_data["create_groups"],
+            "create_groups": self.cleaned_data.get("create_groups", False),
             # So that a preview left open in another tab cannot confirm a later upload.
             "token": secrets.token_urlsafe(),
         }
@@ -252,7 +286,11 @@ class StaffImportConfirmForm(forms.Form):
             self.initial["token"] = self.pending["token"]
             # Checked again against the records as they are now, not at the preview.
             self.staff_import = StaffImport(
-                self.pending["text"], create_groups=self.pending["create_groups"], editor=editor
+                rows=self.pending["rows"],
+                # Asked again: the permission may have been taken away since the upload.
+                create_groups=self.pending["create_groups"]
+                and editor.has_perm("subjects.add_subjectgroup"),
+                editor=editor,
             )
 
     def clean_token(self):
@@ -325,10 +363,18 @@ class AuditEventFilterForm(ListFilterForm):
         """A day as YYYY-MM-DD, or None (with a notice) when it is no such day."""
         value = self.cleaned_data[name]
         try:
-            return forms.DateField().clean(value) if value else None
+            day = forms.DateField().clean(value) if value else None
         except forms.ValidationError:
             self.notices.append(f"Ignored the date “{value[:20]}”: it is not a day.")
             return None
+        # Nothing was recorded before then, and a day past 9999 has no end to search to.
+        if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            self.notices.append(
+                f"Ignored the date “{value[:20]}”: choose a day between {FIRST_YEAR} "
+                f"and {LAST_YEAR}."
+            )
+            return None
+        return day
 
     def filter(self, queryset):
         self.is_valid()

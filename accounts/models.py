@@ -8,18 +8,38 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
 from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from schoolstaff.validators import validate_name, validate_year_in_range
 from schoolstaff.versioning import VersionedModel
 
 from . import audit, emails
 
 
-class StaffManager(BaseUserManager):
+class StaffQuerySet(models.QuerySet):
+    def with_powers(self):
+        """Annotate `holds_powers` (see Staff.has_powers), for lists that show what one may do."""
+        Staff = self.model
+        groups = Staff.groups.through.objects.filter(
+            **{Staff.groups.field.m2m_field_name(): OuterRef("pk")}
+        )
+        permissions = Staff.user_permissions.through.objects.filter(
+            **{Staff.user_permissions.field.m2m_field_name(): OuterRef("pk")}
+        )
+        powers = (
+            Q(is_staff=True) | Q(is_superuser=True) | Q(Exists(groups)) | Q(Exists(permissions))
+        )
+        return self.annotate(
+            holds_powers=ExpressionWrapper(powers, output_field=models.BooleanField())
+        )
+
+
+class StaffManager(BaseUserManager.from_queryset(StaffQuerySet)):
     use_in_migrations = True
 
     @classmethod
@@ -196,8 +216,14 @@ class Staff(AuditedModel, VersionedModel, AbstractUser):
         unique=True,
         error_messages={"unique": "A staff member with this email already exists."},
     )
-    first_name = models.CharField("first name", max_length=150)
-    last_name = models.CharField("last name", max_length=150)
+    first_name = models.CharField("first name", max_length=150, validators=[validate_name])
+    last_name = models.CharField("last name", max_length=150, validators=[validate_name])
+    date_joined = models.DateTimeField(
+        "date joined", default=timezone.now, validators=[validate_year_in_range]
+    )
+    last_login = models.DateTimeField(
+        "last login", blank=True, null=True, validators=[validate_year_in_range]
+    )
     must_change_password = models.BooleanField(
         "must change password",
         default=False,
@@ -325,10 +351,33 @@ class Staff(AuditedModel, VersionedModel, AbstractUser):
                     code="last_superuser",
                 )
 
+    @property
+    def has_powers(self):
+        """Whether this account holds any power: staff status, superuser status, a group or a
+        permission. Only a superuser may change such an account (`refusal_to_change_by`)."""
+        if "holds_powers" in self.__dict__:  # Annotated by Staff.objects.with_powers().
+            return self.holds_powers
+        return (
+            self.is_staff
+            or self.is_superuser
+            or self.groups.exists()
+            or self.user_permissions.exists()
+        )
+
     def refusal_to_change_by(self, user):
-        """Say why `user` may not change this account, or return "" if they may."""
-        if self.is_superuser and not user.is_superuser:
+        """Say why `user` may not change this account, or return "" if they may.
+
+        The one rule of authority, which the site, the admin and the import all ask:
+        a manager keeps plain members' accounts; only a superuser changes an account
+        that holds powers, lest a manager take it over and, through it, more powers
+        than their own. Owners still change their own name and password.
+        """
+        if user.is_superuser or self.pk == user.pk:
+            return ""
+        if self.is_superuser:
             return "Only a superuser can change or delete a superuser's account."
+        if self.has_powers:
+            return "Only a superuser can change an account with administrative powers."
         return ""
 
     def refusal_to_delete_by(self, user):
@@ -345,7 +394,14 @@ class EmailRequestQuerySet(models.QuerySet):
         """Record a request for an email of `kind`, unless it would pass a limit.
 
         Kept in the database, so that every worker process sees every request.
+        Requests for one address, or from one IP, wait for each other from the
+        count to the record, so that parallel requests cannot all pass a limit.
         """
+        with transaction.atomic(using=self.db):
+            lock_for_this_transaction(self.db, f"{kind}:{email}", f"{kind}:{ip}")
+            return self._allow(kind, email, ip, per_email, per_ip, window)
+
+    def _allow(self, kind, email, ip, per_email, per_ip, window):
         recent = self.filter(kind=kind)
         recent.filter(created_at__lt=timezone.now() - window).delete()
         if (
@@ -355,6 +411,21 @@ class EmailRequestQuerySet(models.QuerySet):
             return False
         self.create(kind=kind, email=email, ip=ip)
         return True
+
+
+def lock_for_this_transaction(using, *names):
+    """Hold a lock on each name until the transaction ends.
+
+    PostgreSQL: advisory locks, taken in one order so that two requests never
+    wait for each other. SQLite needs none: a transaction that writes holds the
+    whole database (IMMEDIATE, see settings).
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for name in sorted(set(names)):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
 
 
 class EmailRequest(models.Model):
@@ -521,7 +592,7 @@ class AuditEvent(models.Model):
             ip=who.ip,
             target_type=ContentType.objects.get_for_model(target) if target else None,
             target_id=target.pk if target else None,
-            target_label=target.audit_label()[:320] if target else "",
+            target_label=label_of(target)[:320] if target else "",
             email_typed=email_typed[:254],
             changes=list(changes),
         )
@@ -580,10 +651,15 @@ class AuditEvent(models.Model):
         return ", ".join(f"{change['label']} {change['new']}" for change in self.changes)
 
 
+def label_of(target):
+    """How the trail names a record: its own label, or (a permission group) its name."""
+    return target.audit_label() if hasattr(target, "audit_label") else str(target)
+
+
 def change_phrase(change):
     if change["field"] == "password":
         return "the password"
-    if change["field"] in {"groups", "user_permissions"}:
+    if change["field"] in {"groups", "user_permissions", "permissions"}:
         if change["new"]:
             return f"added {change['new']} to {change['label']}"
         return f"removed {change['old']} from {change['label']}"

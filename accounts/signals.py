@@ -2,15 +2,19 @@ import time
 
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from subjects.models import SubjectGroup
 
 from . import emails
+from .lockout import account_locked_out
 from .models import AuditEvent, DirectoryVersion, Staff
+from .security import typed_email
 
 
 @receiver(user_locked_out)
@@ -20,16 +24,42 @@ def tell_the_owner_of_a_lockout(sender, request, username, ip_address, **kwargs)
     if getattr(request, "axes_failures_since_start", None) is None:
         return
     staff = Staff.objects.filter(email=username).first()
-    AuditEvent.objects.record(
-        AuditEvent.Kind.LOCKED_OUT, staff, request=request, email_typed=username or ""
+    # One email an account per cool-off, however many addresses a guesser locks.
+    told_already = (
+        staff is not None
+        and AuditEvent.objects.about(staff)
+        .filter(
+            kind=AuditEvent.Kind.LOCKED_OUT,
+            created_at__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+        )
+        .exists()
     )
-    if staff is not None:
+    AuditEvent.objects.record(
+        AuditEvent.Kind.LOCKED_OUT, staff, request=request, email_typed=typed_email(username)
+    )
+    if staff is not None and not told_already:
         emails.send_account_email(
             "locked_out",
             staff.email,
             staff=staff,
             failure_limit=settings.AXES_FAILURE_LIMIT,
             minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        )
+
+
+@receiver(account_locked_out)
+def tell_the_owner_of_an_account_lock(sender, request, username, **kwargs):
+    staff = Staff.objects.filter(email=username).first()
+    AuditEvent.objects.record(
+        AuditEvent.Kind.LOCKED_OUT, staff, request=request, email_typed=typed_email(username)
+    )
+    if staff is not None:
+        emails.send_account_email(
+            "account_locked",
+            staff.email,
+            staff=staff,
+            failure_limit=settings.LOGIN_ACCOUNT_FAILURE_LIMIT,
+            hours=int(settings.LOGIN_ACCOUNT_WINDOW.total_seconds() // 3600),
         )
 
 
@@ -49,6 +79,14 @@ def outdate_the_cached_lists(sender, update_fields=None, **kwargs):
         DirectoryVersion.objects.bump()
 
 
+@receiver(m2m_changed, sender=Staff.groups.through)
+@receiver(m2m_changed, sender=Staff.user_permissions.through)
+def outdate_the_cached_lists_of_buttons(sender, action, **kwargs):
+    # Who holds powers decides whose Edit button a manager sees.
+    if action in {"post_add", "post_remove", "post_clear"}:
+        DirectoryVersion.objects.bump()
+
+
 # The audit trail
 # ------------------------------------------------------------------------------
 @receiver(user_logged_in)
@@ -58,8 +96,9 @@ def record_sign_in(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def record_failed_sign_in(sender, credentials, request=None, **kwargs):
-    # Django has already masked the password in `credentials`; only the email is kept.
-    typed = credentials.get("username") or ""
+    # Django has already masked the password in `credentials`; the email box may
+    # hold one too, so only what may be an address is kept.
+    typed = typed_email(credentials.get("username"))
     staff = Staff.objects.filter(email=Staff.objects.normalize_email(typed)).first()
     AuditEvent.objects.record(
         AuditEvent.Kind.LOGIN_FAILED, staff, request=request, email_typed=typed
@@ -125,4 +164,65 @@ def record_groups_and_permissions(sender, instance, action, reverse, model, pk_s
     }
     AuditEvent.objects.record_many(
         AuditEvent.Kind.PERMISSIONS_CHANGED, ((member, [change]) for member in members)
+    )
+
+
+# Permission groups: whoever changes them changes what everyone in them may do.
+# ------------------------------------------------------------------------------
+@receiver(post_save, sender=Group)
+def record_a_new_permission_group(sender, instance, created, raw=False, **kwargs):
+    # Not when loading fixtures (`raw`), which are no one's change.
+    if created and not raw:
+        AuditEvent.objects.record(AuditEvent.Kind.CREATED, instance)
+
+
+@receiver(pre_save, sender=Group)
+def record_a_renamed_permission_group(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    # Recorded before the save, in its transaction: a save that fails takes it back.
+    old_name = Group.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+    if instance.pk and old_name is not None and old_name != instance.name:
+        change = {"field": "name", "label": "Name", "old": old_name, "new": instance.name}
+        AuditEvent.objects.record(AuditEvent.Kind.CHANGED, instance, [change])
+
+
+@receiver(post_delete, sender=Group)
+def record_a_deleted_permission_group(sender, instance, **kwargs):
+    AuditEvent.objects.record(AuditEvent.Kind.DELETED, instance)
+
+
+@receiver(m2m_changed, sender=Group.permissions.through)
+def record_a_permission_groups_permissions(
+    sender, instance, action, reverse, model, pk_set, **kwargs
+):
+    if action not in {"post_add", "post_remove", "pre_clear"}:
+        return
+    if reverse:  # permission.group_set.add(group, …): `instance` is the permission.
+        groups = (
+            instance.group_set.all()
+            if action == "pre_clear"
+            else Group.objects.filter(pk__in=pk_set)
+        )
+        names = [str(instance)]
+    else:
+        groups = [instance]
+        related = (
+            instance.permissions.all()
+            if action == "pre_clear"
+            else model.objects.filter(pk__in=pk_set)
+        )
+        names = [str(permission) for permission in related]
+    if not names:
+        return
+    listed = ", ".join(names)
+    added = action == "post_add"
+    change = {
+        "field": "permissions",
+        "label": "Permissions",
+        "old": None if added else listed,
+        "new": listed if added else None,
+    }
+    AuditEvent.objects.record_many(
+        AuditEvent.Kind.PERMISSIONS_CHANGED, ((group, [change]) for group in groups)
     )

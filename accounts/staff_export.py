@@ -8,11 +8,19 @@ COLUMNS = ("email", "first_name", "last_name", "subject_group", "is_active")
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP,
 # "CSV Injection"); a leading quote makes it plain text.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A cell that starts with the quote itself gets one more, so that the import, which
+# takes one off such cells, gives back exactly what was exported.
+GUARDED = (*FORMULA_TRIGGERS, "'")
 
 
 def spreadsheet_safe(value):
     """Prefix a quote to a cell that a spreadsheet would run as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+    return f"'{value}" if value.startswith(GUARDED) else value
+
+
+def without_formula_guard(value):
+    """Undo `spreadsheet_safe`: what was exported imports unchanged."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(GUARDED) else value
 
 
 class SpreadsheetExport:
@@ -36,7 +44,9 @@ class SpreadsheetExport:
         reads accented names in the computer's own legacy encoding.
         """
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        # Every cell quoted: a spreadsheet that splits on ";" (German, French and
+        # Dutch settings) would otherwise split "Ada;=1+1" and run its second half.
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
         buffer.write("\ufeff")
         writer.writerow(self.columns)
         for number, row in enumerate(self.rows(), start=1):

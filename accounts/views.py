@@ -1,11 +1,10 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin, UserPassesTestMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.generic import (
@@ -26,6 +25,7 @@ from django.views.generic.detail import (
 
 from schoolstaff.views import (
     CachedListMixin,
+    CSVExportView,
     FilteredListMixin,
     KeysFirstPaginator,
     ObjectSuccessMessageMixin,
@@ -64,6 +64,9 @@ def too_many_requests(request):
 
 def locked_out(request, response, credentials):
     """The page for a sign-in refused by a lockout: the same whether the account exists or not."""
+    if getattr(request, "account_locked_out", False):
+        # Locked by failures from every address: only a new password or an operator unlocks it.
+        return render(request, "429.html", {"account_locked": True}, status=429)
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "429.html", {"lockout_minutes": minutes}, status=429)
 
@@ -97,6 +100,9 @@ class LogoutView(auth_views.LogoutView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     form_class = OwnPasswordChangeForm
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
 
 class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
@@ -105,11 +111,21 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class ActiveAccountLinkMixin:
+    """An emailed link does nothing for an account deactivated since it was sent."""
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
+
+class PasswordResetConfirmView(ActiveAccountLinkMixin, auth_views.PasswordResetConfirmView):
     form_class = OwnPasswordSetForm
 
 
-class InvitationAcceptView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+class InvitationAcceptView(
+    ActiveAccountLinkMixin, SuccessMessageMixin, auth_views.PasswordResetConfirmView
+):
     """Let an invited member choose their password, then sign them in."""
 
     form_class = InvitationAcceptForm
@@ -135,7 +151,7 @@ class AccountRulesMixin:
 
 
 class StaffListView(CachedListMixin, FilteredListMixin, ListView):
-    queryset = Staff.objects.select_related("subject_group")
+    queryset = Staff.objects.with_powers().select_related("subject_group")
     filter_form_class = StaffListFilterForm
     paginator_class = KeysFirstPaginator
     template_name = "accounts/staff_list.html"
@@ -143,7 +159,7 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
 
 
 class StaffDetailView(DetailView):
-    queryset = Staff.objects.select_related("subject_group")
+    queryset = Staff.objects.with_powers().select_related("subject_group")
 
 
 class StaffCreateView(PermissionRequiredMixin, ObjectSuccessMessageMixin, CreateView):
@@ -153,7 +169,13 @@ class StaffCreateView(PermissionRequiredMixin, ObjectSuccessMessageMixin, Create
     success_message = "Staff member %(object)s created."
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        try:
+            with transaction.atomic():
+                response = super().form_valid(form)
+        except IntegrityError:
+            # Someone added the same email between this form's check and its save.
+            form.add_error("email", Staff._meta.get_field("email").error_messages["unique"])
+            return self.form_invalid(form)
         if self.object.is_invited:
             emails.send_invitation(self.object, self.request)
             messages.info(self.request, f"An invitation was emailed to {self.object.email}.")
@@ -169,7 +191,7 @@ class StaffUpdateView(
     success_message = "Staff member %(object)s updated."
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "editor": self.request.user}
+        return {**super().get_form_kwargs(), "editor": self.request.user, "request": self.request}
 
 
 class StaffSetPasswordView(
@@ -181,17 +203,17 @@ class StaffSetPasswordView(
     template_name = "accounts/staff_set_password.html"
     success_message = "Password set for %(object)s."
 
+    def dispatch(self, request, *args, **kwargs):
+        # One's own password is changed by giving the current one, never set over it.
+        if request.user.is_authenticated and kwargs["pk"] == request.user.pk:
+            messages.info(request, "To change your own password, give your current one first.")
+            return redirect("password_change")
+        return super().dispatch(request, *args, **kwargs)
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = kwargs.pop("instance")
-        return {**kwargs, "editor": self.request.user}
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        # A new password ends the owner's sessions; keep this one if it is theirs.
-        if self.object == self.request.user:
-            update_session_auth_hash(self.request, self.object)
-        return response
+        return kwargs
 
 
 class StaffResendInvitationView(
@@ -208,6 +230,9 @@ class StaffResendInvitationView(
         elif not allow_email_request(request, "invitation", staff.email):
             return too_many_requests(request)
         else:
+            # A new unusable password: the links sent before stop working.
+            staff.set_unusable_password()
+            staff.save(update_fields=["password"])
             emails.send_invitation(staff, request)
             messages.success(request, f"Invitation sent again to {staff.email}.")
         return redirect(staff)
@@ -252,19 +277,14 @@ class StaffDeleteView(
         return staff.refusal_to_delete_by(self.request.user)
 
 
-class StaffExportView(PermissionRequiredMixin, StaffListView):
-    """The staff list as filtered and sorted on its page, every page of it, as a CSV file."""
+class StaffExportView(PermissionRequiredMixin, CSVExportView):
+    """The staff list as searched, filtered and sorted on its page, every page of it."""
 
     permission_required = "accounts.change_staff"
-    paginate_by = None
-
-    def render_to_response(self, context, **response_kwargs):
-        # Streamed a chunk of rows at a time: 50,000 staff never sit in memory.
-        return StreamingHttpResponse(
-            StaffExport(self.object_list).chunks(),
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="staff.csv"'},
-        )
+    queryset = Staff.objects.all()
+    filter_form_class = StaffListFilterForm
+    export_class = StaffExport
+    file_name = "staff.csv"
 
 
 class StaffImportView(PermissionRequiredMixin, FormView):
@@ -274,6 +294,9 @@ class StaffImportView(PermissionRequiredMixin, FormView):
     permission_required = ["accounts.add_staff", "accounts.change_staff"]
     template_name = "accounts/staff_import.html"
     success_url = reverse_lazy("staff:import_preview")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
 
     def form_valid(self, form):
         form.save(self.request.session)
@@ -296,7 +319,17 @@ class StaffImportPreviewView(PermissionRequiredMixin, FormView):
         }
 
     def form_valid(self, form):
-        created, updated, unchanged = form.save()
+        try:
+            with transaction.atomic():
+                created, updated, unchanged = form.save()
+        except IntegrityError:
+            # Another import or form added some of the same staff or groups meanwhile.
+            messages.error(
+                self.request,
+                "Someone else added some of these staff or subject groups while you confirmed, "
+                "so nothing was imported. Check the preview again, then confirm.",
+            )
+            return redirect("staff:import_preview")
         messages.success(
             self.request,
             f"Staff imported: {created} created, {updated} updated, {unchanged} unchanged.",
@@ -327,14 +360,10 @@ class AuditEventListView(SuperuserRequiredMixin, FilteredListMixin, ListView):
     filter_form_class = AuditEventFilterForm
 
 
-class AuditEventExportView(AuditEventListView):
-    """The audit events as filtered on their page, every page of them, as a CSV file."""
+class AuditEventExportView(SuperuserRequiredMixin, CSVExportView):
+    """The audit events as filtered on their page, every page of them."""
 
-    paginate_by = None
-
-    def render_to_response(self, context, **response_kwargs):
-        return StreamingHttpResponse(
-            AuditExport(self.object_list).chunks(),
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
-        )
+    queryset = AuditEvent.objects.all()
+    filter_form_class = AuditEventFilterForm
+    export_class = AuditExport
+    file_name = "audit.csv"

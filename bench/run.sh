@@ -41,7 +41,7 @@ trap stop EXIT
 
 # Production settings, over plain HTTP on the loopback only.
 export DATABASE_URL="sqlite:///$WORK/db.sqlite3"
-export DJANGO_DEBUG=0 DJANGO_INSECURE_HTTP=1 DJANGO_ALLOWED_HOSTS=127.0.0.1
+export DJANGO_DEBUG=0 DJANGO_INSECURE_HTTP=1 DJANGO_ALLOWED_HOSTS=127.0.0.1 DJANGO_EMAIL_BACKEND=console
 DJANGO_SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')
 export DJANGO_SECRET_KEY
 # Warnings only: the audit trail logs a line for each of the 50,000 demo staff.

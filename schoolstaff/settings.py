@@ -54,7 +54,8 @@ WSGI_APPLICATION = "schoolstaff.wsgi.application"
 # Apps
 # ------------------------------------------------------------------------------
 DJANGO_APPS = [
-    "django.contrib.admin",
+    # Django's admin, whose own password change counts wrong guesses (schoolstaff.admin).
+    "schoolstaff.apps.SchoolStaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     # Security headers first, so that static files get them too.
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "schoolstaff.middleware.RequestSizeLimitMiddleware",  # Before anything reads the body.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -215,6 +217,27 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
+# Axes keeps each failed attempt's form data: never a password, nor the email box,
+# which may hold one (the attempt's username is kept, as accounts.security cleans it).
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "current_password",
+]
+
+# A guesser who changes address gets 5 tries from each: a ceiling on an account's
+# failures from all addresses, in a window, stops them. Reaching it locks the
+# account, even for the right password, until its owner resets the password or an
+# operator runs unlock_staff: a lock that wore off would give the guesser another
+# allowance every window.
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("DJANGO_LOGIN_ACCOUNT_FAILURE_LIMIT", 50)
+LOGIN_ACCOUNT_WINDOW = timedelta(hours=env_int("DJANGO_LOGIN_ACCOUNT_WINDOW_HOURS", 24))
+# Axes' own lockout, with that ceiling counted in its log of failures.
+AXES_HANDLER = "accounts.lockout.AccountLockoutHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # Sessions
 # ------------------------------------------------------------------------------
@@ -222,17 +245,27 @@ SESSION_ABSOLUTE_TIMEOUT = env_int("DJANGO_SESSION_HOURS", 12) * 3600
 SESSION_IDLE_TIMEOUT = env_int("DJANGO_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 
-# Email: printed to the console unless an SMTP server is configured.
+# Email: sent by SMTP (DJANGO_EMAIL_BACKEND=smtp, the default with DJANGO_EMAIL_HOST),
+# or printed to the console (=console, the default while debugging). Printed emails
+# put password-reset and invitation links in the server's log, so production must
+# ask for them by name.
 # ------------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "")
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "587"))
-    EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+email_backend = os.environ.get("DJANGO_EMAIL_BACKEND", "").strip().lower() or (
+    "smtp" if EMAIL_HOST or not DEBUG else "console"
+)
+if email_backend not in {"smtp", "console"}:
+    raise ImproperlyConfigured("DJANGO_EMAIL_BACKEND must be smtp or console.")
+if email_backend == "smtp" and not EMAIL_HOST:
+    raise ImproperlyConfigured(
+        "Set DJANGO_EMAIL_HOST to send emails by SMTP, or DJANGO_EMAIL_BACKEND=console to print "
+        "them, reset links included, to the log: with DJANGO_DEBUG=0 there is no default."
+    )
+EMAIL_BACKEND = f"django.core.mail.backends.{email_backend}.EmailBackend"
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "schoolstaff@localhost")
 
 # Internationalisation
@@ -291,6 +324,12 @@ HTTPS_ONLY = not DEBUG and not env_bool("DJANGO_INSECURE_HTTP", False)
 SECURE_SSL_REDIRECT = HTTPS_ONLY
 SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
+if HTTPS_ONLY:
+    # Browsers keep a __Host- cookie only if it is Secure, for Path=/ and without a
+    # Domain (Django's default path and domain), so that no subdomain and no page over
+    # plain HTTP can set or overwrite it. Renaming signs everyone out once.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS_ONLY else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY
@@ -314,6 +353,15 @@ MESSAGE_TAGS = {
 # every row is checked in memory: these bound both. 5 MB holds some 80,000 rows.
 STAFF_IMPORT_MAX_BYTES = env_int("DJANGO_STAFF_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 STAFF_IMPORT_MAX_ROWS = env_int("DJANGO_STAFF_IMPORT_MAX_ROWS", 50_000)
+# The largest request the site reads: an import file and room for the multipart
+# envelope and the form's other fields. A larger one is answered 413 before any of it
+# is read (schoolstaff.middleware.RequestSizeLimitMiddleware).
+MAX_REQUEST_BYTES = STAFF_IMPORT_MAX_BYTES + 64 * 1024
+# Uploads stay in memory rather than in a temporary file: the import reads the whole
+# file into memory anyway, so a file on disk would only add a write per upload.
+# DATA_UPLOAD_MAX_MEMORY_SIZE keeps Django's 2.5 MB for the fields other than files,
+# far more than any form here posts.
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 # Logging: to stdout, one line per event, as text or (DJANGO_LOG_FORMAT=json) JSON
 # ------------------------------------------------------------------------------

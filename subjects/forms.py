@@ -3,7 +3,7 @@ from django import forms
 from schoolstaff.forms import ListFilterForm
 from schoolstaff.versioning import VersionCheckMixin
 
-from .models import SubjectGroup
+from .models import SubjectGroup, name_key
 
 
 class SubjectGroupForm(forms.ModelForm):
@@ -16,7 +16,7 @@ class SubjectGroupForm(forms.ModelForm):
         # message next to the field.
         name = self.cleaned_data["name"]
         others = SubjectGroup.objects.exclude(pk=self.instance.pk)
-        if others.filter(name__iexact=name).exists():
+        if others.filter(name_key=name_key(name)).exists():
             raise forms.ValidationError(
                 "A subject group with this name already exists.", code="duplicate_name"
             )

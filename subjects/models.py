@@ -1,8 +1,9 @@
 from django.db import models
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from accounts.models import AuditedModel
+from schoolstaff.validators import validate_name
 from schoolstaff.versioning import VersionedModel
 
 
@@ -22,25 +23,47 @@ class SubjectGroupQuerySet(models.QuerySet):
         return self.annotate(staff_count=Coalesce(models.Subquery(active_members), 0))
 
 
-class SubjectGroup(AuditedModel, VersionedModel):
-    name = models.CharField("name", max_length=60)
+def name_key(name):
+    """A group's name as its uniqueness sees it: trimmed, and lower-cased (Économie, économie)."""
+    return name.strip().lower()
 
-    audit_ignored_fields = frozenset({"version"})
+
+class NameKeyField(models.CharField):
+    """`name_key` of the `name` field, worked out in Python whenever a row is written.
+
+    Python lower-cases every alphabet, and SQLite's LOWER() only A to Z, so a
+    unique index on this column refuses the same names on every database. Set in
+    `pre_save`, which bulk_create() calls too.
+    """
+
+    def pre_save(self, model_instance, add):
+        value = name_key(model_instance.name)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class SubjectGroup(AuditedModel, VersionedModel):
+    name = models.CharField("name", max_length=60, validators=[validate_name])
+    name_key = NameKeyField(
+        max_length=60,
+        unique=True,
+        editable=False,
+        error_messages={"unique": "A subject group with this name already exists."},
+    )
+
+    audit_ignored_fields = frozenset({"version", "name_key"})
 
     objects = SubjectGroupQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(
-                Lower("name"),
-                name="subjectgroup_name_unique_ignoring_case",
-                violation_error_message="A subject group with this name already exists.",
-            ),
-        ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # Before the uniqueness checks, which read the key.
+        self.name_key = name_key(self.name)
 
     def save(self, *args, **kwargs):
         self.name = self.name.strip()

@@ -97,7 +97,18 @@ def test_the_history_reads_as_sentences_newest_first(client_as, manager, ada_ren
     assert content.index("System changed Last name from Lovelace to King") < content.index(
         "Mary Manager changed First name from Ada to Augusta"
     )
-    assertContains(response, "203.0.113.7")
+
+
+def test_only_superusers_see_where_people_signed_in_from(
+    client_as, manager, superuser, ada_renamed
+):
+    as_manager = client_as(manager).get(history_url(ada_renamed))
+    as_superuser = Client()
+    as_superuser.force_login(superuser)
+
+    assertNotContains(as_manager, "203.0.113.7")
+    assertNotContains(as_manager, "IP address")
+    assertContains(as_superuser.get(history_url(ada_renamed)), "203.0.113.7")
 
 
 def test_the_history_shows_25_events_a_page(client_as, manager, ada):

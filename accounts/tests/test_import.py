@@ -224,8 +224,11 @@ def test_line_numbers_count_the_header_blank_lines_and_lines_inside_quoted_cells
 
     staff_import = read(text.encode())
 
-    assert errors_of(staff_import) == [(7, "“not-an-email” is not a valid email address.")]
-    assert staff_import.counts == (2, 0, 0)
+    assert errors_of(staff_import) == [
+        (5, "The first name holds a line break, control or invisible character (U+000D)."),
+        (7, "“not-an-email” is not a valid email address."),
+    ]
+    assert staff_import.counts == (1, 0, 0)
 
 
 def test_str_of_an_error_names_its_line():
@@ -431,8 +434,17 @@ def test_a_manager_cannot_change_a_superuser_through_an_import(superuser, manage
         (b"email,Email,first_name,last_name\r\n", "The header names the column email twice."),
         (
             (HEADER + '\r\na@school.example,"' + "x" * 140_000 + "\r\n").encode(),
-            "Line 2 is not valid CSV",
+            "Line 2 is longer than 10,000 characters",
         ),
+        (
+            (HEADER + "\r\na@school.example,A,B,\r\n" + "x" * 10_001 + "\r\n").encode(),
+            "Line 3 is longer than 10,000 characters",
+        ),
+        (
+            (HEADER + "\r\n\r\na@school.example,A,B" + ",x" * 48 + "\r\n").encode(),
+            "Line 3 has 51 cells; a staff file has at most 50.",
+        ),
+        (HEADER.encode() + b",x" * 47 + b"\r\n", "Line 1 has 51 cells"),
     ],
 )
 def test_a_file_that_is_no_staff_csv_gets_one_clear_message(content, message):
@@ -820,3 +832,19 @@ def test_managers_see_the_import_link_and_plain_staff_do_not(client_as, manager,
         client_as(manager).get(reverse("staff:list")), f'href="{reverse("staff:import")}"'
     )
     assertNotContains(client_as(plain_staff).get(reverse("staff:list")), reverse("staff:import"))
+
+
+def test_an_uploaded_file_is_read_once_however_often_it_is_previewed(importer, monkeypatch):
+    reads = []
+    read_text = StaffImport._read
+    monkeypatch.setattr(
+        StaffImport, "_read", lambda self, text: reads.append(1) or read_text(self, text)
+    )
+    upload(importer, csv_text("n@school.example,Nia,New,"))
+
+    preview(importer)
+    response = preview(importer)
+    confirm(importer, response)
+
+    assert len(reads) == 1
+    assert Staff.objects.filter(email="n@school.example").exists()

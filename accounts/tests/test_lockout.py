@@ -1,21 +1,28 @@
-"""Repeated failed sign-ins lock an email for one client IP, for a while (django-axes)."""
+"""Repeated failed sign-ins lock an email for one client IP, for a while (django-axes), and
+many from any number of IPs lock the account until its password is reset."""
 
+import json
+import logging
 import re
 from datetime import timedelta
 from io import StringIO
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.tokens import default_token_generator
 from django.core.management import call_command
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
-from pytest_django.asserts import assertContains, assertNotContains
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from accounts.models import AuditEvent, Staff
 from accounts.security import client_ip
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, edit_data
 
 pytestmark = pytest.mark.django_db
 
@@ -331,3 +338,355 @@ def test_client_ip_trusts_x_forwarded_for_only_as_far_as_the_trusted_proxies(
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", headers=headers)
 
     assert client_ip(request) == client
+
+
+# The account's ceiling: failures from every address together
+# ------------------------------------------------------------------------------
+PROXY = "10.0.0.254"
+NEW_PASSWORD = "violet harbour lights"
+ACCOUNT_LOCKED = "choose a new password"
+
+
+@pytest.fixture
+def behind_a_proxy(settings):
+    """One trusted proxy in front: the client's address is the last in X-Forwarded-For."""
+    settings.TRUSTED_PROXY_COUNT = 1
+
+
+def address(n):
+    return f"203.0.113.{n}"
+
+
+def guess_from_many_addresses(times, email, per_address=4, first_address=0):
+    """Guess wrong `times` times, from a new address every `per_address`; return the statuses."""
+    return [
+        log_in(
+            Client(),
+            email,
+            WRONG_PASSWORD,
+            REMOTE_ADDR=PROXY,
+            HTTP_X_FORWARDED_FOR=address(first_address + n // per_address),
+        ).status_code
+        for n in range(times)
+    ]
+
+
+def signs_in_from(n, email, password):
+    return signs_in(email, password, ip=PROXY, HTTP_X_FORWARDED_FOR=address(n))
+
+
+def test_a_hundred_guesses_from_25_addresses_lock_the_account_even_for_the_right_password(
+    ada, password, behind_a_proxy
+):
+    limit = settings.LOGIN_ACCOUNT_FAILURE_LIMIT
+
+    statuses = guess_from_many_addresses(100, ada.email, per_address=4)
+
+    assert statuses == [200] * (limit - 1) + [429] * (100 - limit + 1)
+    assert not signs_in_from(200, ada.email, password)
+    # No address reached the lockout per address: only the account's ceiling stopped them.
+    assert max(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == 4
+
+
+def test_a_locked_account_is_refused_before_its_password_is_checked(
+    ada, password, behind_a_proxy, monkeypatch
+):
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT, ada.email)
+    checked = []
+    monkeypatch.setattr(Staff, "check_password", lambda staff, raw: checked.append(raw))
+
+    assert not signs_in_from(200, ada.email, password)
+    assert checked == []
+
+
+def test_the_account_lock_page_says_a_new_password_unlocks_it(ada, behind_a_proxy):
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT, ada.email)
+
+    response = log_in(
+        Client(), ada.email, WRONG_PASSWORD, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=address(200)
+    )
+
+    assertContains(response, "<h1>Too many attempts</h1>", status_code=429, html=True)
+    assertContains(response, ACCOUNT_LOCKED, status_code=429)
+    assertContains(response, reverse("password_reset"), status_code=429)
+
+
+def test_the_account_lock_page_is_the_same_for_an_unknown_email(ada, behind_a_proxy):
+    unknown = "nobody@school.example"
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT, ada.email)
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT, unknown)
+
+    pages = [
+        log_in(
+            Client(), email, WRONG_PASSWORD, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=address(200)
+        )
+        for email in [ada.email, unknown]
+    ]
+
+    assert [page.status_code for page in pages] == [429, 429]
+    assert main_content(pages[0]) == main_content(pages[1])
+
+
+def test_failures_for_one_account_do_not_lock_another(ada, password, behind_a_proxy):
+    grace = StaffFactory(email="grace@school.example")
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT, ada.email)
+
+    assert signs_in_from(200, grace.email, password)
+
+
+def test_failures_older_than_the_window_stop_counting_toward_the_ceiling(
+    ada, password, behind_a_proxy, clock
+):
+    limit = settings.LOGIN_ACCOUNT_FAILURE_LIMIT
+    guess_from_many_addresses(limit - 1, ada.email)
+
+    clock.advance(hours=24, minutes=1)
+    statuses = guess_from_many_addresses(limit - 1, ada.email, first_address=100)
+
+    assert statuses == [200] * (limit - 1)
+    assert signs_in_from(200, ada.email, password)
+
+
+def test_the_account_lock_does_not_wear_off(ada, password, behind_a_proxy, clock):
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT, ada.email)
+
+    clock.advance(days=3)
+
+    assert not signs_in_from(200, ada.email, password)
+
+
+def test_signing_in_gives_a_guesser_no_fresh_allowance(ada, password, behind_a_proxy):
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT - 1, ada.email)
+    assert signs_in_from(200, ada.email, password)
+
+    assert guess_from_many_addresses(1, ada.email, first_address=201) == [429]
+
+
+def reset_password_through_the_link(staff, new_password):
+    client = Client()
+    link = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(staff.pk)),
+            "token": default_token_generator.make_token(staff),
+        },
+    )
+    form_page = client.get(link)
+    return client.post(
+        form_page.url, {"new_password1": new_password, "new_password2": new_password}
+    )
+
+
+def test_resetting_the_password_through_the_emailed_link_unlocks_the_account(ada, behind_a_proxy):
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT, ada.email)
+
+    response = reset_password_through_the_link(ada, NEW_PASSWORD)
+
+    assertRedirects(response, reverse("password_reset_complete"))
+    assert signs_in_from(200, ada.email, NEW_PASSWORD)
+    # A fresh allowance, from nothing.
+    assert not AccessFailureLog.objects.filter(username=ada.email).exists()
+
+
+def test_unlock_staff_command_unlocks_the_account_too_and_says_so(ada, password, behind_a_proxy):
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT, ada.email)
+
+    output = unlock_staff(" ADA@School.example ")
+
+    assert output.startswith("Unlocked ada@school.example: cleared ")
+    assert output.endswith(", and the account's lock after failures from all addresses.\n")
+    assert signs_in_from(200, ada.email, password)
+
+
+def test_the_owner_is_emailed_once_when_the_account_is_locked(
+    ada, behind_a_proxy, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        guess_from_many_addresses(100, ada.email)
+
+    assert [(message.to, message.subject) for message in mailoutbox] == [
+        ([ada.email], "Your schoolstaff account was locked until you choose a new password")
+    ]
+    body = mailoutbox[0].body
+    assert f"{settings.LOGIN_ACCOUNT_FAILURE_LIMIT} times within 24 hours" in body
+    assert '"Forgotten your password?"' in body
+    assert WRONG_PASSWORD not in body
+
+
+# One's current password is guessed no more freely than at sign-in
+# ------------------------------------------------------------------------------
+CHANGE_PASSWORD_PAGES = ["password_change", "admin:password_change"]
+
+
+def change_own_password(client, old_password, url_name="password_change", **extra):
+    data = {
+        "old_password": old_password,
+        "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD,
+    }
+    return client.post(reverse(url_name), data, **extra)
+
+
+def signed_in(staff):
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize("url_name", CHANGE_PASSWORD_PAGES)
+def test_wrong_current_passwords_on_the_password_change_page_lock_out_like_sign_ins(
+    superuser, password, url_name
+):
+    client = signed_in(superuser)
+
+    statuses = [
+        change_own_password(client, WRONG_PASSWORD, url_name, REMOTE_ADDR=ATTACKER_IP).status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    response = change_own_password(client, password, url_name, REMOTE_ADDR=ATTACKER_IP)
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assertContains(response, LOCKED_OUT, status_code=429)
+    superuser.refresh_from_db()
+    assert superuser.check_password(password)
+    # Each attempt in the audit trail, and one counter with the login page.
+    failed = AuditEvent.objects.filter(kind="login_failed", email_typed=superuser.email)
+    assert failed.count() == settings.AXES_FAILURE_LIMIT + 1
+    assert failures_recorded(superuser.email) == settings.AXES_FAILURE_LIMIT
+    assert not signs_in(superuser.email, password)
+
+
+@pytest.mark.parametrize("url_name", CHANGE_PASSWORD_PAGES)
+def test_the_password_change_page_still_takes_the_right_current_password(
+    superuser, password, url_name
+):
+    response = change_own_password(signed_in(superuser), password, url_name)
+
+    assert response.status_code == 302
+    superuser.refresh_from_db()
+    assert superuser.check_password(NEW_PASSWORD)
+    assert not AccessAttempt.objects.exists()
+
+
+def test_wrong_current_passwords_count_toward_the_accounts_ceiling(ada, password, behind_a_proxy):
+    guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT - 1, ada.email)
+
+    response = change_own_password(
+        signed_in(ada), WRONG_PASSWORD, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=address(200)
+    )
+
+    assertContains(response, ACCOUNT_LOCKED, status_code=429)
+    assert not signs_in_from(201, ada.email, password)
+
+
+def change_own_email(client, staff, current_password):
+    return client.post(
+        reverse("staff:update", kwargs={"pk": staff.pk}),
+        edit_data(staff, email="taken-over@school.example", current_password=current_password),
+        REMOTE_ADDR=ATTACKER_IP,
+    )
+
+
+def test_wrong_current_passwords_on_the_own_email_change_lock_out_like_sign_ins(manager, password):
+    client = signed_in(manager)
+
+    statuses = [
+        change_own_email(client, manager, WRONG_PASSWORD).status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    response = change_own_email(client, manager, password)
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assertContains(response, LOCKED_OUT, status_code=429)
+    manager.refresh_from_db()
+    assert manager.email == "manager@school.example"
+    assert failures_recorded(manager.email) == settings.AXES_FAILURE_LIMIT
+
+
+def test_a_blank_current_password_is_no_guess(manager):
+    client = signed_in(manager)
+
+    statuses = [
+        change_own_email(client, manager, "").status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+
+    assert statuses == [200] * settings.AXES_FAILURE_LIMIT
+    assert not AccessAttempt.objects.exists()
+
+
+def test_no_password_typed_into_the_change_forms_is_kept(ada, manager):
+    own_email_guess = "tulip meadow whisper"
+    change_own_password(signed_in(ada), WRONG_PASSWORD)
+    change_own_email(signed_in(manager), manager, own_email_guess)
+
+    kept = stored_records()
+    assert AccessAttempt.objects.count() == 2
+    for typed in [WRONG_PASSWORD, NEW_PASSWORD, own_email_guess]:
+        assert typed not in kept
+
+
+# Nothing typed into the email box is kept unless it may be an address
+# ------------------------------------------------------------------------------
+NOT_AN_ADDRESS = "(not an email address)"
+
+
+def stored_records():
+    """Everything that axes and the audit trail keep, as one text."""
+    rows = [
+        *AccessAttempt.objects.values(),
+        *AccessFailureLog.objects.values(),
+        *AuditEvent.objects.values(),
+    ]
+    return json.dumps(rows, default=str, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param("correct-horse-battery-staple", id="no @"),
+        pytest.param("my secret@pass phrase", id="spaces"),
+        pytest.param("p@ss\tword", id="tab"),
+        pytest.param("a" * 250 + "@school.example", id="over 254 characters"),
+    ],
+)
+def test_what_cannot_be_an_email_address_is_kept_nowhere(
+    db, typed, caplog, django_capture_on_commit_callbacks
+):
+    with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=True):
+        response = log_in(Client(), typed, WRONG_PASSWORD, REMOTE_ADDR=ATTACKER_IP)
+
+    assert response.status_code == 200
+    assert AuditEvent.objects.get(kind="login_failed").email_typed == NOT_AN_ADDRESS
+    assert AccessAttempt.objects.get().username == NOT_AN_ADDRESS
+    assert AccessFailureLog.objects.get().username == NOT_AN_ADDRESS
+    assert typed not in stored_records()
+    assert typed not in caplog.text
+    assert f"email='{NOT_AN_ADDRESS}'" in caplog.text
+
+
+def test_an_address_that_lower_case_lengthens_past_254_characters_is_not_kept_by_axes(db):
+    typed = "İ" * 130 + "@school.example"
+    assert len(typed) <= 254 < len(typed.lower())
+
+    log_in(Client(), typed, WRONG_PASSWORD, REMOTE_ADDR=ATTACKER_IP)
+
+    assert AccessAttempt.objects.get().username == NOT_AN_ADDRESS
+
+
+def test_repeated_non_addresses_from_one_ip_are_locked_out_all_the_same(db):
+    statuses = [
+        log_in(Client(), f"my password {n}", WRONG_PASSWORD, REMOTE_ADDR=ATTACKER_IP).status_code
+        for n in range(settings.AXES_FAILURE_LIMIT)
+    ]
+
+    assert statuses == [200, 200, 200, 200, 429]
+    lockout = AuditEvent.objects.get(kind="locked_out")
+    assert lockout.email_typed == NOT_AN_ADDRESS
+    assert "my password" not in stored_records()
+
+
+def test_non_addresses_from_every_ip_lock_no_account(db, behind_a_proxy):
+    statuses = guess_from_many_addresses(settings.LOGIN_ACCOUNT_FAILURE_LIMIT + 1, "not-an-address")
+
+    assert set(statuses) == {200}

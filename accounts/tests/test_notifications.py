@@ -13,7 +13,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from accounts.models import EmailRequest, Staff
+from accounts.models import AuditEvent, EmailRequest, Staff
 from accounts.tests.admin_forms import admin_change_data
 from accounts.tests.factories import StaffFactory, edit_data
 from accounts.tokens import invitation_token_generator
@@ -387,14 +387,27 @@ def test_no_email_for_a_lockout_of_an_unknown_email(ada, mailoutbox, committed):
     assert mailoutbox == []
 
 
-def test_a_lockout_from_another_ip_emails_the_owner_again(ada, mailoutbox, committed):
+def test_lockouts_from_six_ips_within_the_cool_off_send_one_email(ada, mailoutbox, committed):
+    with committed():
+        for n in range(6):
+            response = fail_to_sign_in(
+                ada.email, django_settings.AXES_FAILURE_LIMIT, REMOTE_ADDR=f"198.51.100.{n}"
+            )
+            assert response.status_code == 429
+
+    assert [(message.to, message.subject) for message in mailoutbox] == [([ada.email], LOCKED_OUT)]
+    # Each lockout is still in the audit trail.
+    assert AuditEvent.objects.about(ada).filter(kind="locked_out").count() == 6
+
+
+def test_a_lockout_after_the_cool_off_emails_the_owner_again(ada, mailoutbox, committed):
     with committed():
         fail_to_sign_in(ada.email, django_settings.AXES_FAILURE_LIMIT)
-        response = fail_to_sign_in(
-            ada.email, django_settings.AXES_FAILURE_LIMIT, REMOTE_ADDR="198.51.100.7"
-        )
+    AuditEvent.objects.update(created_at=timezone.now() - django_settings.AXES_COOLOFF_TIME)
 
-    assert response.status_code == 429
+    with committed():
+        fail_to_sign_in(ada.email, django_settings.AXES_FAILURE_LIMIT, REMOTE_ADDR="198.51.100.7")
+
     assert [(message.to, message.subject) for message in mailoutbox] == [
         ([ada.email], LOCKED_OUT),
         ([ada.email], LOCKED_OUT),

@@ -30,6 +30,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
     "DJANGO_ALLOWED_HOSTS": "staff.school.example",
+    "DJANGO_EMAIL_HOST": "smtp.school.example",
 }
 SAFE_REFERRER_POLICIES = {
     "no-referrer",

@@ -181,6 +181,8 @@ class Site:
             "REDIS_URL": redis_url,
             "DJANGO_DEBUG": "0",
             "DJANGO_INSECURE_HTTP": "1",
+            # A trial on one machine: emails are printed to the server's log.
+            "DJANGO_EMAIL_BACKEND": "console",
             "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "PYTHONUNBUFFERED": "1",

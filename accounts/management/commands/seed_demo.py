@@ -11,7 +11,7 @@ from django.db import transaction
 
 from accounts.audit import acting_as
 from accounts.models import AuditEvent, DirectoryVersion, Staff
-from subjects.models import SubjectGroup
+from subjects.models import SubjectGroup, name_key
 
 DEMO_DOMAIN = "demo.school.example"
 MANAGER_EMAIL = f"manager@{DEMO_DOMAIN}"
@@ -112,7 +112,7 @@ class Command(BaseCommand):
         groups, created = [], 0
         for name in names:
             group, is_new = SubjectGroup.objects.get_or_create(
-                name__iexact=name, defaults={"name": name}
+                name_key=name_key(name), defaults={"name": name}
             )
             groups.append(group)
             created += is_new

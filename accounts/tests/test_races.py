@@ -1,0 +1,142 @@
+"""Requests that race each other on PostgreSQL are answered as if they had come one by one.
+
+SQLite runs one writing transaction at a time (IMMEDIATE, see settings), so these
+races cannot happen there; the PostgreSQL run of the suite checks them. Each test
+holds its requests at a barrier inside the code, so that they really overlap.
+"""
+
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+
+from accounts.forms import StaffCreationForm
+from accounts.models import EmailRequest, EmailRequestQuerySet, Staff
+from accounts.staff_import import StaffImport
+from accounts.tests.factories import StaffFactory
+
+pytestmark = [
+    # The "Staff managers" group comes from a migration: kept for each test.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="SQLite serialises writing transactions; the PostgreSQL run checks the races",
+    ),
+]
+
+
+def at_once(*requests):
+    """Run each request in a thread of its own, all together; return their responses."""
+    responses = [None] * len(requests)
+
+    def run(index, request):
+        try:
+            responses[index] = request()
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=(index, request))
+        for index, request in enumerate(requests)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return responses
+
+
+def held_at(barrier, method):
+    """`method`, made to wait at `barrier` after it has run, until every racer is there."""
+
+    def wait_then_return(*args, **kwargs):
+        result = method(*args, **kwargs)
+        barrier.wait(timeout=10)
+        return result
+
+    return wait_then_return
+
+
+def signed_in(staff):
+    client = Client()
+    client.raise_request_exception = False
+    client.force_login(staff)
+    return client
+
+
+def test_two_creates_of_one_email_at_once_give_the_form_error_not_a_server_error(
+    manager, monkeypatch
+):
+    barrier = threading.Barrier(2)
+    monkeypatch.setattr(StaffCreationForm, "clean", held_at(barrier, StaffCreationForm.clean))
+    data = {"email": "twice@school.example", "first_name": "Tia", "last_name": "Twice"}
+    clients = [signed_in(manager), signed_in(manager)]
+
+    responses = at_once(
+        *(lambda client=client: client.post(reverse("staff:create"), data) for client in clients)
+    )
+
+    assert sorted(response.status_code for response in responses) == [200, 302]
+    [refused] = [response for response in responses if response.status_code == 200]
+    assert "A staff member with this email already exists." in refused.content.decode()
+    assert Staff.objects.filter(email="twice@school.example").count() == 1
+
+
+def test_two_import_confirmations_at_once_import_once_and_say_so(manager, monkeypatch):
+    text = b"email,first_name,last_name\nnew@school.example,Nia,New\n"
+    clients = [signed_in(manager), signed_in(manager)]
+    tokens = []
+    for client in clients:
+        client.post(reverse("staff:import"), {"file": SimpleUploadedFile("s.csv", text)})
+        tokens.append(client.session["pending_staff_import"]["token"])
+    barrier = threading.Barrier(2)
+    save = StaffImport.save
+
+    def save_once_both_have_checked(self):
+        assert self.errors == []  # Checked against the records as they are now.
+        barrier.wait(timeout=10)
+        return save(self)
+
+    monkeypatch.setattr(StaffImport, "save", save_once_both_have_checked)
+
+    responses = at_once(
+        *(
+            lambda client=client, token=token: client.post(
+                reverse("staff:import_preview"), {"token": token}, follow=True
+            )
+            for client, token in zip(clients, tokens, strict=True)
+        )
+    )
+
+    assert [response.status_code for response in responses] == [200, 200]
+    pages = " ".join(response.content.decode() for response in responses)
+    assert "Staff imported: 1 created" in pages
+    assert "Someone else added some of these staff" in pages
+    assert Staff.objects.filter(email="new@school.example").count() == 1
+
+
+def test_the_email_limits_hold_under_parallel_requests(settings, monkeypatch):
+    settings.EMAIL_REQUEST_LIMIT_PER_ADDRESS = 3
+    StaffFactory(email="target@school.example")
+    racers = 8
+    barrier = threading.Barrier(racers)
+    allow = EmailRequestQuerySet.allow
+
+    def allow_when_all_are_here(self, *args, **kwargs):
+        barrier.wait(timeout=10)
+        return allow(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmailRequestQuerySet, "allow", allow_when_all_are_here)
+
+    def ask():
+        client = Client()
+        client.raise_request_exception = False
+        return client.post(reverse("password_reset"), {"email": "target@school.example"})
+
+    responses = at_once(*([ask] * racers))
+
+    assert sorted(response.status_code for response in responses) == [302] * 3 + [429] * 5
+    assert EmailRequest.objects.filter(email="target@school.example").count() == 3
