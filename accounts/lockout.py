@@ -1,4 +1,7 @@
-"""Failed sign-ins lock an email for one client IP (django-axes), and an account for all of them."""
+"""Failed sign-ins lock an email for one client IP (django-axes), and an account for all of them.
+
+The callbacks that django-axes is set up with (settings) live here too.
+"""
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
@@ -8,7 +11,33 @@ from django.contrib.auth import authenticate
 from django.dispatch import Signal
 from django.utils import timezone
 
-from .security import NOT_AN_EMAIL_ADDRESS
+from .models import Staff
+
+# Kept instead of what was typed into the email box when it cannot be an address.
+NOT_AN_EMAIL_ADDRESS = "(not an email address)"
+
+
+def typed_email(typed):
+    """What was typed into the email box, trimmed, only if it may be an address.
+
+    People type their password there by mistake: anything else is never kept.
+    """
+    typed = (typed or "").strip()
+    if "@" in typed and len(typed) <= 254 and not any(char.isspace() for char in typed):
+        return typed
+    return NOT_AN_EMAIL_ADDRESS
+
+
+def username_for_lockout(request, credentials):
+    """Count failed sign-ins for ` Ada@School.ORG ` and `ada@school.org` together.
+
+    Whatever cannot be an address counts as one placeholder: locked out per IP like
+    an address, never stored, and never longer than the database's 255 characters.
+    """
+    username = (credentials or {}).get("username") or request.POST.get("username")
+    # Checked once lower-cased, which lengthens some characters ("İ").
+    return typed_email(Staff.objects.normalize_email(username))
+
 
 # Sent with `request` and `username` when failures from any address lock an account.
 account_locked_out = Signal()

@@ -6,8 +6,6 @@ from django.contrib.auth import SESSION_KEY, logout, middleware
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from . import audit
-
 
 class LoginRequiredMiddleware(middleware.LoginRequiredMiddleware):
     """Send anonymous visitors to the login page, and tell them why."""
@@ -68,16 +66,3 @@ class PasswordChangeRequiredMiddleware:
 
     def __call__(self, request):
         return self.get_response(request)
-
-
-class AuditActorMiddleware:
-    """Let the audit trail know who makes this request's changes, and from where."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        # The user is looked up only if something is recorded, and by then it
-        # always has been: a page view costs no query more.
-        with audit.answering(request):
-            return self.get_response(request)

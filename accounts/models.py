@@ -1,24 +1,21 @@
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router, transaction
+from django.db import connections, models, transaction
 from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
 from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import capfirst
 
-from schoolstaff.validators import validate_name, validate_year_in_range
-from schoolstaff.versioning import VersionedModel
+from audit.models import AuditedModel, AuditEvent
+from records.validators import validate_name, validate_year_in_range
+from records.versioning import VersionedModel
 
-from . import audit, emails
+from . import emails
 
 
 class StaffQuerySet(models.QuerySet):
@@ -75,138 +72,6 @@ class StaffManager(BaseUserManager.from_queryset(StaffQuerySet)):
         staff.set_password(password)
         staff.save(using=self._db)
         return staff
-
-
-class AuditedModel:
-    """Record each save in the audit trail, with the fields it changed and their old values.
-
-    The values as loaded are kept on the instance (`from_db`), so that a save
-    finds what it changed without reading the row again. Deletions are recorded
-    by a `post_delete` receiver, which sees the admin's bulk deletions too.
-    """
-
-    # Not worth recording, or (a password hash) never to be stored.
-    audit_ignored_fields = frozenset()
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance.audit_snapshot = instance.audit_values()
-        return instance
-
-    def save(self, *args, **kwargs):
-        adding = self._state.adding
-        kind, changes = self.audit_kind_and_changes(adding, kwargs.get("update_fields"))
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        # The change and its record commit together, or neither does. Without a
-        # savepoint: inside a request's transaction this costs no query.
-        with transaction.atomic(using=using, savepoint=False):
-            super().save(*args, **kwargs)
-            if kind:
-                AuditEvent.objects.record(kind, self, changes)
-        self.audit_snapshot = self.audit_values()
-
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        super().refresh_from_db(using, fields, from_queryset)
-        values = self.audit_values()
-        if fields is not None:
-            attnames = {self._meta.get_field(name).attname for name in fields}
-            values = {key: value for key, value in values.items() if key in attnames}
-        self.audit_snapshot = {**getattr(self, "audit_snapshot", {}), **values}
-
-    def audit_label(self):
-        return str(self)
-
-    @classmethod
-    def audited_fields(cls):
-        return [
-            field
-            for field in cls._meta.concrete_fields
-            if not field.primary_key and field.name not in cls.audit_ignored_fields
-        ]
-
-    def audit_values(self):
-        """The audited fields' values as they are now (those loaded, for a deferred field)."""
-        return {
-            field.attname: self.__dict__[field.attname]
-            for field in self.audited_fields()
-            if field.attname in self.__dict__
-        }
-
-    def audit_kind_and_changes(self, adding, update_fields=None, related_labels=None):
-        """What a save now would record: its kind, and each field's old and new value.
-
-        `related_labels` ({"subject_group_id": {pk: name}}) saves looking names up.
-        """
-        if adding:
-            fields = [
-                field
-                for field in self.audited_fields()
-                # Not worth saying: empty values, defaults, and the moment of creation.
-                if getattr(self, field.attname) not in (None, "")
-                and not (field.has_default() and callable(field.default))
-                and getattr(self, field.attname) != field.get_default()
-            ]
-            return AuditEvent.Kind.CREATED, self.audit_changes(fields, {}, related_labels)
-        old = getattr(self, "audit_snapshot", {})
-        fields = [
-            field
-            for field in self.audited_fields()
-            if field.attname in old
-            and (update_fields is None or field.name in update_fields)
-            and getattr(self, field.attname) != old[field.attname]
-        ]
-        # A change nobody can see is none: the admin's form drops date_joined's microseconds.
-        changes = [
-            change
-            for change in self.audit_changes(fields, old, related_labels)
-            if change["old"] != change["new"]
-        ]
-        if not changes:
-            return None, []
-        if [change["field"] for change in changes] == ["is_active"]:
-            kind = AuditEvent.Kind.ACTIVATED if self.is_active else AuditEvent.Kind.DEACTIVATED
-            return kind, changes
-        return AuditEvent.Kind.CHANGED, changes
-
-    def audit_changes(self, fields, old, related_labels=None):
-        """Each field's label and its old and new value, readable: a group by its name."""
-        labels = dict(related_labels or {})
-        for field in fields:
-            if field.is_relation and field.attname not in labels:
-                labels[field.attname] = self._related_labels(field, old.get(field.attname))
-        return [
-            {
-                "field": field.name,
-                "label": str(capfirst(field.verbose_name)),
-                "old": readable(field, old.get(field.attname), labels.get(field.attname)),
-                "new": readable(field, getattr(self, field.attname), labels.get(field.attname)),
-            }
-            for field in fields
-        ]
-
-    def _related_labels(self, field, old_pk):
-        """Names of the old and new related objects: the new one is usually loaded already."""
-        new = field.get_cached_value(self, default=None)
-        labels = {new.pk: str(new)} if new is not None else {}
-        wanted = {old_pk, getattr(self, field.attname)} - {None, *labels}
-        if wanted:
-            found = field.related_model._base_manager.in_bulk(wanted)
-            labels.update((pk, str(obj)) for pk, obj in found.items())
-        return labels
-
-
-def readable(field, value, labels=None):
-    """A field's value as the audit trail shows it; None for no value."""
-    if value is None or value == "":
-        return None
-    if labels is not None:
-        return labels.get(value, f"#{value}")
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
 
 
 class Staff(AuditedModel, VersionedModel, AbstractUser):
@@ -319,6 +184,10 @@ class Staff(AuditedModel, VersionedModel, AbstractUser):
 
     def audit_label(self):
         return f"{self} ({self.email})"
+
+    @classmethod
+    def audit_name_from_label(cls, label):
+        return label.rsplit(" (", 1)[0]
 
     def audit_kind_and_changes(self, adding, update_fields=None, related_labels=None):
         kind, changes = super().audit_kind_and_changes(adding, update_fields, related_labels)
@@ -446,221 +315,3 @@ class EmailRequest(models.Model):
 
     def __str__(self):
         return f"{self.kind} for {self.email} from {self.ip}"
-
-
-class DirectoryVersionQuerySet(models.QuerySet):
-    def current(self):
-        """The token of the staff and groups as they are now, or None if there is none."""
-        return self.filter(pk=1).values_list("token", flat=True).first()
-
-    def bump(self):
-        """Record that staff or groups changed, in the transaction that changes them."""
-        if not self.filter(pk=1).update(token=uuid.uuid4()):
-            self.get_or_create(pk=1, defaults={"token": uuid.uuid4()})
-
-
-class DirectoryVersion(models.Model):
-    """A token that changes with every change to staff or subject groups.
-
-    The list pages keep their rendered content in the cache under it (see
-    schoolstaff.views.CachedListMixin). It lives in the database, so that every
-    worker process and app server sees a change at once, and is a random token
-    rather than a counter, so that a rolled-back change or a restored backup
-    can never bring back an old page.
-    """
-
-    token = models.UUIDField(default=uuid.uuid4)
-
-    objects = DirectoryVersionQuerySet.as_manager()
-
-    def __str__(self):
-        return str(self.token)
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def record(self, kind, target=None, changes=(), *, request=None, actor=None, email_typed=""):
-        """Record one event, made by `actor`, the request's user or the current command."""
-        event = self.model.build(kind, target, changes, request, actor, email_typed)
-        # Saved with the change, in its transaction: no record without it, nor it without one.
-        event.save(using=self.db)
-        audit.log_on_commit([event], using=self.db)
-        return event
-
-    def record_many(self, kind, targets_and_changes, batch_size=500):
-        """Record one event per (target, changes), in a few queries: for imports."""
-        events = [
-            self.model.build(kind, target, changes) for target, changes in targets_and_changes
-        ]
-        self.bulk_create(events, batch_size=batch_size)
-        audit.log_on_commit(events, using=self.db)
-        return events
-
-    def about(self, target):
-        return self.filter(
-            target_type=ContentType.objects.get_for_model(target), target_id=target.pk
-        )
-
-    def older_than(self, days):
-        return self.filter(created_at__lt=timezone.now() - timedelta(days=days))
-
-
-class AuditEvent(models.Model):
-    """Who changed which staff record or group, when and from where; and account events.
-
-    Our own model, rather than django-simple-history or django-auditlog: those
-    see neither the import's bulk queries nor sign-ins, lockouts and invitations.
-    Events are written once and never changed; `prune_audit` removes old ones.
-    """
-
-    class Kind(models.TextChoices):
-        CREATED = "created", "Added"
-        CHANGED = "changed", "Changed"
-        DEACTIVATED = "deactivated", "Deactivated"
-        ACTIVATED = "activated", "Reactivated"
-        DELETED = "deleted", "Deleted"
-        IMPORTED = "imported", "Added by import"
-        IMPORT_CHANGED = "import_changed", "Changed by import"
-        PERMISSIONS_CHANGED = "permissions_changed", "Groups or permissions changed"
-        LOGIN = "login", "Signed in"
-        LOGIN_FAILED = "login_failed", "Sign-in failed"
-        LOCKED_OUT = "locked_out", "Locked out"
-        LOGOUT = "logout", "Signed out"
-        PASSWORD_CHANGED = "password_changed", "Password changed"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        INVITATION_SENT = "invitation_sent", "Invitation sent"
-        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
-
-    OWNER_PROVED_BY_LINK = {Kind.PASSWORD_RESET, Kind.INVITATION_ACCEPTED}
-
-    created_at = models.DateTimeField("when", default=timezone.now)
-    kind = models.CharField("what", max_length=30, choices=Kind)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="who",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    # Kept when the actor's account is deleted; a command's name when no person acted.
-    actor_label = models.CharField("who (as recorded)", max_length=254, blank=True)
-    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
-    # No foreign key to the target: its history outlives it.
-    target_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    target_id = models.BigIntegerField(null=True, blank=True)
-    target_label = models.CharField("record", max_length=320, blank=True)
-    email_typed = models.CharField("email typed", max_length=254, blank=True)
-    # [{"field": "subject_group", "label": "Subject group", "old": "Science", "new": "Maths"}]
-    changes = models.JSONField(default=list, blank=True)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "audit event"
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["target_type", "target_id", "-created_at", "-id"], name="audit_by_target"
-            ),
-            models.Index(fields=["actor", "-created_at"], name="audit_by_actor"),
-            models.Index(fields=["kind", "-created_at"], name="audit_by_kind"),
-            models.Index(fields=["-created_at", "-id"], name="audit_newest_first"),
-        ]
-
-    def __str__(self):
-        return self.description
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValueError("Audit events are never changed.")
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def build(cls, kind, target=None, changes=(), request=None, actor=None, email_typed=""):
-        who = audit.actor_of_request(request) if request is not None else audit.current_actor()
-        if actor is None and who.staff is None and kind in cls.OWNER_PROVED_BY_LINK:
-            # Only the owner holds the emailed link, and they are not signed in yet.
-            actor = target
-        if actor is not None:
-            who = who._replace(staff=actor, label=actor.email)
-        return cls(
-            kind=kind,
-            actor=who.staff,
-            actor_label=who.label,
-            ip=who.ip,
-            target_type=ContentType.objects.get_for_model(target) if target else None,
-            target_id=target.pk if target else None,
-            target_label=label_of(target)[:320] if target else "",
-            email_typed=email_typed[:254],
-            changes=list(changes),
-        )
-
-    @property
-    def actor_name(self):
-        return str(self.actor) if self.actor else (self.actor_label or "Someone")
-
-    @property
-    def target_name(self):
-        """The target as recorded, without the email that the label adds for staff."""
-        if self.target_type_id == ContentType.objects.get_for_model(Staff).pk:
-            return self.target_label.rsplit(" (", 1)[0]
-        return self.target_label or "someone"
-
-    @property
-    def description(self):
-        """The event as a sentence: 'Ada Lovelace changed Subject group from Science to Maths'."""
-        Kind = self.Kind
-        actor, target = self.actor_name, self.target_name
-        own = self.actor_id is not None and self.actor_id == self.target_id
-        sentences = {
-            Kind.CREATED: f"{actor} added {target}",
-            Kind.CHANGED: f"{actor} changed {self.changes_text}",
-            Kind.DEACTIVATED: f"{actor} deactivated {target}",
-            Kind.ACTIVATED: f"{actor} reactivated {target}",
-            Kind.DELETED: f"{actor} deleted {target}",
-            Kind.IMPORTED: f"{actor} added {target} by import",
-            Kind.IMPORT_CHANGED: f"{actor} changed {self.changes_text} by import",
-            Kind.PERMISSIONS_CHANGED: f"{actor} {self.changes_text}",
-            Kind.LOGIN: f"{actor} signed in",
-            Kind.LOGIN_FAILED: f"Failed sign-in as “{self.email_typed}”",
-            Kind.LOCKED_OUT: f"Sign-in as “{self.email_typed}” locked after repeated failures",
-            Kind.LOGOUT: f"{actor} signed out",
-            Kind.PASSWORD_CHANGED: f"{actor} changed their password"
-            if own
-            else f"{actor} set the password of {target}",
-            Kind.PASSWORD_RESET: f"{target} reset their password with an emailed link",
-            Kind.INVITATION_SENT: f"{actor} sent an invitation to {target}",
-            Kind.INVITATION_ACCEPTED: f"{target} accepted the invitation and chose a password",
-        }
-        # "System changed …", "Command import_staff added …": a sentence starts with a capital.
-        return capfirst(sentences.get(self.kind, f"{actor}: {self.get_kind_display()}"))
-
-    @property
-    def changes_text(self):
-        """'Subject group from Science to Mathematics and the password', or the like."""
-        phrases = [change_phrase(change) for change in self.changes]
-        if len(phrases) < 2:
-            return "".join(phrases) or "nothing"
-        return f"{', '.join(phrases[:-1])} and {phrases[-1]}"
-
-    @property
-    def created_with(self):
-        """The values a record was created with: 'Email ada@…, Subject group Mathematics'."""
-        return ", ".join(f"{change['label']} {change['new']}" for change in self.changes)
-
-
-def label_of(target):
-    """How the trail names a record: its own label, or (a permission group) its name."""
-    return target.audit_label() if hasattr(target, "audit_label") else str(target)
-
-
-def change_phrase(change):
-    if change["field"] == "password":
-        return "the password"
-    if change["field"] in {"groups", "user_permissions", "permissions"}:
-        if change["new"]:
-            return f"added {change['new']} to {change['label']}"
-        return f"removed {change['old']} from {change['label']}"
-    return f"{change['label']} from {change['old'] or 'none'} to {change['new'] or 'none'}"

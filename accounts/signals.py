@@ -9,12 +9,13 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from audit.models import AuditEvent
+from lists.models import DirectoryVersion
 from subjects.models import SubjectGroup
 
 from . import emails
-from .lockout import account_locked_out
-from .models import AuditEvent, DirectoryVersion, Staff
-from .security import typed_email
+from .lockout import account_locked_out, typed_email
+from .models import Staff
 
 
 @receiver(user_locked_out)

@@ -15,11 +15,13 @@ from django.db import transaction
 from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 
-from schoolstaff.validators import validate_name
+from audit.models import AuditEvent
+from lists.models import DirectoryVersion
+from lists.spreadsheets import without_formula_guard
+from records.validators import validate_name
 from subjects.models import SubjectGroup, name_key
 
-from .models import AuditEvent, DirectoryVersion, Staff
-from .staff_export import without_formula_guard
+from .models import Staff
 
 SAVE_AS_CSV = "Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
 

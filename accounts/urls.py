@@ -1,25 +1,24 @@
-from django.urls import path
+"""Signing in and one's own account: Django's auth URLs, some with our views in front."""
 
-from . import views
+from django.urls import include, path
 
-app_name = "staff"
+from .views import account
 
 urlpatterns = [
-    path("", views.StaffListView.as_view(), name="list"),
-    path("add/", views.StaffCreateView.as_view(), name="create"),
-    path("export.csv", views.StaffExportView.as_view(), name="export"),
-    path("import/", views.StaffImportView.as_view(), name="import"),
-    path("import/preview/", views.StaffImportPreviewView.as_view(), name="import_preview"),
-    path("<int:pk>/", views.StaffDetailView.as_view(), name="detail"),
-    path("<int:pk>/edit/", views.StaffUpdateView.as_view(), name="update"),
-    path("<int:pk>/password/", views.StaffSetPasswordView.as_view(), name="set_password"),
-    path("<int:pk>/invite/", views.StaffResendInvitationView.as_view(), name="resend_invitation"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", account.LogoutView.as_view(), name="logout"),
+    path("password_change/", account.PasswordChangeView.as_view(), name="password_change"),
+    path("password_reset/", account.PasswordResetView.as_view(), name="password_reset"),
     path(
-        "<int:pk>/deactivate/",
-        views.StaffActivationView.as_view(activate=False),
-        name="deactivate",
+        "reset/<uidb64>/<token>/",
+        account.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
     ),
-    path("<int:pk>/activate/", views.StaffActivationView.as_view(activate=True), name="activate"),
-    path("<int:pk>/delete/", views.StaffDeleteView.as_view(), name="delete"),
-    path("<int:pk>/history/", views.StaffHistoryView.as_view(), name="history"),
+    path(
+        "invite/<uidb64>/<token>/",
+        account.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
+    # The rest (the "done" pages) as Django has them.
+    path("", include("django.contrib.auth.urls")),
 ]

@@ -54,8 +54,9 @@ WSGI_APPLICATION = "schoolstaff.wsgi.application"
 # Apps
 # ------------------------------------------------------------------------------
 DJANGO_APPS = [
-    # Django's admin, whose own password change counts wrong guesses (schoolstaff.admin).
-    "schoolstaff.apps.SchoolStaffAdminConfig",
+    # Django's admin on our site, which checks its parameters and counts wrong current
+    # passwords as failed sign-ins (accounts.admin_site).
+    "accounts.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,9 +72,13 @@ THIRD_PARTY_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
 ]
+# Each uses only those above it (docs/architecture.md).
 LOCAL_APPS = [
-    "accounts",
+    "records",
+    "lists",
+    "audit",
     "subjects",
+    "accounts",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -87,7 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.AuditActorMiddleware",
+    "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionExpiryMiddleware",
     # Signing in is the default, so that a new page cannot forget it.
@@ -210,15 +215,15 @@ AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "accounts.security.username_for_lockout"
-AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_for_lockout"
+AXES_CLIENT_IP_CALLABLE = "audit.actors.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout must not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "accounts.views.account.locked_out"
 AXES_VERBOSE = False
 # Axes keeps each failed attempt's form data: never a password, nor the email box,
-# which may hold one (the attempt's username is kept, as accounts.security cleans it).
+# which may hold one (the attempt's username is kept, as accounts.lockout cleans it).
 AXES_SENSITIVE_PARAMETERS = [
     "username",
     "ip_address",

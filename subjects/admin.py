@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin import AuditHistoryMixin
+from audit.admin import AuditHistoryMixin
 
 from .forms import SubjectGroupForm
 from .models import SubjectGroup

@@ -1,7 +1,7 @@
 from django import forms
 
-from schoolstaff.forms import ListFilterForm
-from schoolstaff.versioning import VersionCheckMixin
+from lists.forms import ListFilterForm
+from records.versioning import VersionCheckMixin
 
 from .models import SubjectGroup, name_key
 

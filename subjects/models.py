@@ -2,9 +2,9 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from accounts.models import AuditedModel
-from schoolstaff.validators import validate_name
-from schoolstaff.versioning import VersionedModel
+from audit.models import AuditedModel
+from records.validators import validate_name
+from records.versioning import VersionedModel
 
 
 class SubjectGroupQuerySet(models.QuerySet):

@@ -2,12 +2,8 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
-from schoolstaff.views import (
-    CachedListMixin,
-    FilteredListMixin,
-    ObjectSuccessMessageMixin,
-    PagedObjectListMixin,
-)
+from lists.views import CachedListMixin, FilteredListMixin, PagedObjectListMixin
+from records.views import ObjectSuccessMessageMixin
 
 from .forms import SubjectGroupChangeForm, SubjectGroupForm, SubjectGroupListFilterForm
 from .models import SubjectGroup

@@ -20,11 +20,12 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.audit import acting_as, command_from_argv
-from accounts.models import AuditedModel, AuditEvent, Staff
+from accounts.models import Staff
 from accounts.tests.admin_forms import admin_change_data
 from accounts.tests.factories import StaffFactory, edit_data
 from accounts.tokens import invitation_token_generator
+from audit.actors import acting_as, command_from_argv
+from audit.models import AuditedModel, AuditEvent
 from subjects.models import SubjectGroup
 from subjects.tests.factories import SubjectGroupFactory
 
@@ -459,7 +460,7 @@ def test_a_request_that_fails_after_a_change_leaves_no_record(client_as, manager
     def fail(*args, **kwargs):
         raise RuntimeError("The email could not be sent.")
 
-    monkeypatch.setattr("accounts.views.emails.send_invitation", fail)
+    monkeypatch.setattr("accounts.views.staff.emails.send_invitation", fail)
     client = client_as(manager)
     client.raise_request_exception = False
     ada.set_unusable_password()

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from accounts.models import AuditEvent
 from accounts.tests.factories import StaffFactory, edit_data
+from audit.models import AuditEvent
 from subjects.tests.factories import SubjectGroupFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +48,8 @@ def ada_renamed(ada, manager):
     [
         # page:        plain, manager, superuser
         ("history", (403, 200, 200)),
-        ("audit", (403, 403, 200)),
-        ("audit_export", (403, 403, 200)),
+        ("audit:list", (403, 403, 200)),
+        ("audit:export", (403, 403, 200)),
     ],
 )
 @pytest.mark.parametrize("role", range(3))
@@ -63,7 +63,7 @@ def test_each_role_gets_the_expected_status(
     assert response.status_code == expected[role]
 
 
-@pytest.mark.parametrize("url_name", ["history", "audit", "audit_export"])
+@pytest.mark.parametrize("url_name", ["history", "audit:list", "audit:export"])
 def test_anonymous_visitors_are_sent_to_the_login_page(client, ada, url_name):
     url = history_url(ada) if url_name == "history" else reverse(url_name)
 
@@ -79,8 +79,8 @@ def test_the_staff_page_links_to_the_history_only_for_those_allowed(client_as, u
 
 
 def test_only_superusers_see_the_audit_trail_in_the_menu(client_as, manager, superuser):
-    assertNotContains(client_as(manager).get(reverse("home")), reverse("audit"))
-    assertContains(client_as(superuser).get(reverse("home")), reverse("audit"))
+    assertNotContains(client_as(manager).get(reverse("home")), reverse("audit:list"))
+    assertContains(client_as(superuser).get(reverse("home")), reverse("audit:list"))
 
 
 # A staff member's history
@@ -168,7 +168,7 @@ def descriptions(response):
 def test_the_audit_trail_filters_by_person_actor_and_kind(
     client_as, superuser, trail, query, expected
 ):
-    response = client_as(superuser).get(reverse("audit"), query)
+    response = client_as(superuser).get(reverse("audit:list"), query)
 
     assert descriptions(response) == expected
 
@@ -177,8 +177,10 @@ def test_the_audit_trail_filters_by_dates(client_as, superuser, trail):
     client = client_as(superuser)
     forty_days_ago = timezone.localdate() - timedelta(days=40)
 
-    only_old = client.get(reverse("audit"), {"until": forty_days_ago.isoformat()})
-    only_new = client.get(reverse("audit"), {"since": (forty_days_ago + timedelta(1)).isoformat()})
+    only_old = client.get(reverse("audit:list"), {"until": forty_days_ago.isoformat()})
+    only_new = client.get(
+        reverse("audit:list"), {"since": (forty_days_ago + timedelta(1)).isoformat()}
+    )
 
     assert descriptions(only_old) == [trail["old"].description]
     assert trail["old"].description not in descriptions(only_new)
@@ -186,14 +188,14 @@ def test_the_audit_trail_filters_by_dates(client_as, superuser, trail):
 
 
 def test_a_date_that_is_no_day_is_ignored_and_said_so(client_as, superuser, trail):
-    response = client_as(superuser).get(reverse("audit"), {"since": "2025-02-30"})
+    response = client_as(superuser).get(reverse("audit:list"), {"since": "2025-02-30"})
 
     assertContains(response, "Ignored the date “2025-02-30”: it is not a day.")
     assert trail["old"].description in descriptions(response)
 
 
 def test_the_export_holds_the_filtered_events_spreadsheet_safe(client_as, superuser, trail):
-    response = client_as(superuser).get(reverse("audit_export"), {"kind": "login_failed"})
+    response = client_as(superuser).get(reverse("audit:export"), {"kind": "login_failed"})
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -203,7 +205,7 @@ def test_the_export_holds_the_filtered_events_spreadsheet_safe(client_as, superu
 
 
 def test_the_export_of_a_change_holds_its_fields(client_as, superuser, ada_renamed):
-    response = client_as(superuser).get(reverse("audit_export"), {"kind": "changed"})
+    response = client_as(superuser).get(reverse("audit:export"), {"kind": "changed"})
 
     [row] = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
     assert (row["actor"], row["actor_label"], row["ip"], row["record_id"]) == (
@@ -221,7 +223,7 @@ def test_the_export_of_a_change_holds_its_fields(client_as, superuser, ada_renam
 # ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url_name", ["audit", "audit_export"])
+@pytest.mark.parametrize("url_name", ["audit:list", "audit:export"])
 def test_no_site_page_accepts_a_change_to_the_trail(client_as, superuser, ada_renamed, url_name):
     response = client_as(superuser).post(reverse(url_name))
 
@@ -233,17 +235,17 @@ def test_the_admin_shows_the_trail_to_superusers_read_only(client_as, superuser,
     client = client_as(superuser)
     event = AuditEvent.objects.get(kind="changed")
 
-    assertContains(client.get(reverse("admin:accounts_auditevent_changelist")), "Augusta")
-    page = client.get(reverse("admin:accounts_auditevent_change", args=[event.pk]))
+    assertContains(client.get(reverse("admin:audit_auditevent_changelist")), "Augusta")
+    page = client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert page.status_code == 200
     assertNotContains(page, 'name="_save"')
-    assert client.get(reverse("admin:accounts_auditevent_add")).status_code == 403
+    assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     assert (
-        client.get(reverse("admin:accounts_auditevent_delete", args=[event.pk])).status_code == 403
+        client.get(reverse("admin:audit_auditevent_delete", args=[event.pk])).status_code == 403
     )
     assert (
         client.post(
-            reverse("admin:accounts_auditevent_change", args=[event.pk]), {"kind": "deleted"}
+            reverse("admin:audit_auditevent_change", args=[event.pk]), {"kind": "deleted"}
         ).status_code
         == 403
     )
@@ -251,7 +253,7 @@ def test_the_admin_shows_the_trail_to_superusers_read_only(client_as, superuser,
 
 
 def test_the_admin_offers_no_bulk_delete_of_events(client_as, superuser, ada_renamed):
-    response = client_as(superuser).get(reverse("admin:accounts_auditevent_changelist"))
+    response = client_as(superuser).get(reverse("admin:audit_auditevent_changelist"))
 
     assertNotContains(response, "delete_selected")
 
@@ -260,7 +262,7 @@ def test_staff_managers_in_the_admin_do_not_see_the_trail(client_as, manager):
     manager.is_staff = True
     manager.save()
 
-    response = client_as(manager).get(reverse("admin:accounts_auditevent_changelist"))
+    response = client_as(manager).get(reverse("admin:audit_auditevent_changelist"))
 
     assert response.status_code == 403
 

@@ -17,11 +17,12 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from accounts.models import AuditEvent, Staff
+from accounts.models import Staff
 from accounts.staff_import import StaffImport
 from accounts.tests.admin_forms import admin_change_data
 from accounts.tests.factories import StaffFactory, edit_data
 from accounts.tokens import invitation_token_generator
+from audit.models import AuditEvent
 from subjects.models import SubjectGroup
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from accounts.forms import PENDING_STAFF_IMPORT
+from accounts.forms.spreadsheets import PENDING_STAFF_IMPORT
 from accounts.models import Staff
 from accounts.staff_import import ImportCounts, StaffImport
 from accounts.tests.factories import StaffFactory

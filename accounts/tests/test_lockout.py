@@ -20,9 +20,10 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from accounts.models import AuditEvent, Staff
-from accounts.security import client_ip
+from accounts.models import Staff
 from accounts.tests.factories import StaffFactory, edit_data
+from audit.actors import client_ip
+from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.admin import StaffAdminChangeForm
-from accounts.forms import StaffCreationForm
+from accounts.forms.staff import StaffCreationForm
 from accounts.models import Staff
 from accounts.tests.factories import StaffFactory
 

@@ -13,10 +13,11 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from accounts.models import AuditEvent, EmailRequest, Staff
+from accounts.models import EmailRequest, Staff
 from accounts.tests.admin_forms import admin_change_data
 from accounts.tests.factories import StaffFactory, edit_data
 from accounts.tokens import invitation_token_generator
+from audit.models import AuditEvent
 from schoolstaff import settings as project_settings
 
 pytestmark = pytest.mark.django_db

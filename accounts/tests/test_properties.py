@@ -9,7 +9,7 @@ from hypothesis.extra.django import TestCase
 from accounts.models import Staff
 from accounts.staff_export import StaffExport
 from accounts.staff_import import StaffImport
-from schoolstaff.validators import NAME_JOINERS, validate_name
+from records.validators import NAME_JOINERS, validate_name
 from subjects.models import SubjectGroup
 
 JOINERS = st.sampled_from(sorted(NAME_JOINERS))

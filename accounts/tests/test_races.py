@@ -13,7 +13,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from accounts.forms import StaffCreationForm
+from accounts.forms.staff import StaffCreationForm
 from accounts.models import EmailRequest, EmailRequestQuerySet, Staff
 from accounts.staff_import import StaffImport
 from accounts.tests.factories import StaffFactory

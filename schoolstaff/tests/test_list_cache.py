@@ -8,10 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from accounts.models import DirectoryVersion, Staff
+from accounts.models import Staff
 from accounts.staff_import import StaffImport
 from accounts.tests.admin_forms import admin_change_data
 from accounts.tests.factories import StaffFactory, edit_data
+from lists.models import DirectoryVersion
 from subjects.models import SubjectGroup
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 from django.db import migrations, models
 
-import schoolstaff.validators
+import records.validators
 import subjects.models
 
 
@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
             name="name",
             field=models.CharField(
                 max_length=60,
-                validators=[schoolstaff.validators.validate_name],
+                validators=[records.validators.validate_name],
                 verbose_name="name",
             ),
         ),

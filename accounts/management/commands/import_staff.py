@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.audit import acting_as
 from accounts.staff_import import StaffImport
+from audit.actors import acting_as
 
 
 class Command(BaseCommand):

@@ -9,8 +9,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.audit import acting_as
-from accounts.models import AuditEvent, DirectoryVersion, Staff
+from accounts.models import Staff
+from audit.actors import acting_as
+from audit.models import AuditEvent
+from lists.models import DirectoryVersion
 from subjects.models import SubjectGroup, name_key
 
 DEMO_DOMAIN = "demo.school.example"

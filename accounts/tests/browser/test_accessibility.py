@@ -224,7 +224,7 @@ def audit_trail(page, sign_in_as):
     member.last_name = "King"
     member.save()
     as_superuser(page, sign_in_as)
-    page.goto(reverse("audit"))
+    page.goto(reverse("audit:list"))
 
 
 def staff_set_password(page, sign_in_as):

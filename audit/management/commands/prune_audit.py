@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count
 
-from accounts.models import AuditEvent
+from audit.models import AuditEvent
 
 
 class Command(BaseCommand):

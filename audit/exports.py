@@ -4,7 +4,7 @@ import json
 
 from django.utils import timezone
 
-from .staff_export import SpreadsheetExport, spreadsheet_safe
+from lists.spreadsheets import SpreadsheetExport, spreadsheet_safe
 
 
 class AuditExport(SpreadsheetExport):

@@ -1,12 +1,14 @@
 """Who is acting, for the audit trail: the signed-in user and client IP, or a command."""
 
 import contextlib
+import ipaddress
 import logging
 import sys
 from contextvars import ContextVar
 from pathlib import Path
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger("schoolstaff.audit")
@@ -17,17 +19,35 @@ _current_label = ContextVar("audit_label", default=None)
 
 
 class Actor(NamedTuple):
-    staff: object  # A Staff, or None for a command or an anonymous visitor.
+    staff: object  # The signed-in user, or None for a command or an anonymous visitor.
     label: str
     ip: str | None
 
 
-def actor_of_request(request):
-    from .security import client_ip  # Which imports the models, which import this.
+def client_ip(request):
+    """The client's IP address, trusting X-Forwarded-For only from known proxies.
 
+    "" when there is none or what is there is not an address: a forged header
+    may hold anything, and the lockout and the audit trail store it.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    if settings.TRUSTED_PROXY_COUNT:
+        header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = [ip.strip() for ip in header.split(",") if ip.strip()]
+        # Each trusted proxy appends the address it saw; anything further left
+        # came from the client and may be forged.
+        if len(forwarded) >= settings.TRUSTED_PROXY_COUNT:
+            address = forwarded[-settings.TRUSTED_PROXY_COUNT]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return ""
+
+
+def actor_of_request(request):
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return Actor(user, user.email, client_ip(request) or None)
+        return Actor(user, user.get_username(), client_ip(request) or None)
     return Actor(None, "", client_ip(request) or None)
 
 

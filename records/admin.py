@@ -1,5 +1,5 @@
-"""The admin site: Django's, with one's own password changed as on the site, and the admin's
-own parameters checked before Django reads them, so that no made-up value is a server error."""
+"""An admin site that checks the admin's own parameters before Django reads them, so that no
+made-up value is a server error."""
 
 from datetime import date
 from functools import wraps
@@ -12,11 +12,9 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import BadRequest, FieldDoesNotExist, ValidationError
 from django.db import connection, models
 from django.http import HttpResponseRedirect
-from django.urls import reverse
 from django.utils.dateparse import parse_date
 
-from accounts.views import PasswordChangeView
-from schoolstaff.validators import FIRST_YEAR, LAST_YEAR
+from .validators import FIRST_YEAR, LAST_YEAR
 
 
 def is_key_of(field, value):
@@ -56,7 +54,7 @@ class CheckedChoicesAdminMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class SchoolStaffAdminSite(admin.AdminSite):
+class CheckedAdminSite(admin.AdminSite):
     def admin_view(self, view, cacheable=False):
         checked = super().admin_view(view, cacheable)
         model_admin = getattr(view, "__self__", None)
@@ -78,18 +76,6 @@ class SchoolStaffAdminSite(admin.AdminSite):
             )
 
         return inner
-
-    def password_change(self, request, extra_context=None):
-        """Django's page, with the site's form: a wrong current password is a failed sign-in."""
-        # As Django's own, which in 5.2 takes no other form and gives the form no request.
-        defaults = {
-            "success_url": reverse("admin:password_change_done", current_app=self.name),
-            "extra_context": {**self.each_context(request), **(extra_context or {})},
-        }
-        if self.password_change_template is not None:
-            defaults["template_name"] = self.password_change_template
-        request.current_app = self.name
-        return PasswordChangeView.as_view(**defaults)(request)
 
 
 def refuse_made_up_parameters(request, model_admin):

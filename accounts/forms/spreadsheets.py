@@ -1,0 +1,94 @@
+"""Forms for importing staff from a CSV file: the upload, and its confirmation."""
+
+import secrets
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+
+from ..staff_import import StaffImport
+
+# Where an uploaded staff file waits between its preview and its confirmation.
+PENDING_STAFF_IMPORT = "pending_staff_import"
+
+
+class StaffImportForm(forms.Form):
+    """Upload a CSV file of staff, which waits in the session to be previewed and confirmed."""
+
+    file = forms.FileField(label="CSV file")
+    create_groups = forms.BooleanField(
+        label="Create subject groups that do not exist yet", required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.has_perm("subjects.add_subjectgroup"):
+            del self.fields["create_groups"]
+        self.fields["file"].widget.attrs["accept"] = ".csv,text/csv"
+        self.fields["file"].help_text = (
+            "The first line names the columns email, first_name, last_name and, if you like, "
+            "subject_group; other columns are ignored. Saved as UTF-8 (“CSV UTF-8” in Excel), "
+            f"with commas or semicolons, at most {filesizeformat(settings.STAFF_IMPORT_MAX_BYTES)}."
+        )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        # Read once, here: refuses on the upload form a file that holds no staff rows.
+        self.rows = StaffImport.from_file(file).rows
+        return file
+
+    def save(self, session):
+        """Keep the file's rows in the session until they are confirmed or replaced."""
+        # The session is kept on the server, out of the uploader's reach, and
+        # the size limit bounds it. No file is written anywhere.
+        session[PENDING_STAFF_IMPORT] = {
+            "rows": self.rows,
+            "file_name": self.cleaned_data["file"].name,
+            "create_groups": self.cleaned_data.get("create_groups", False),
+            # So that a preview left open in another tab cannot confirm a later upload.
+            "token": secrets.token_urlsafe(),
+        }
+
+
+class StaffImportConfirmForm(forms.Form):
+    """Confirm the import waiting in the session: check it once more, then write it."""
+
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, session, editor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session = session
+        self.pending = session.get(PENDING_STAFF_IMPORT)
+        self.staff_import = None
+        if self.pending:
+            self.initial["token"] = self.pending["token"]
+            # Checked again against the records as they are now, not at the preview.
+            self.staff_import = StaffImport(
+                rows=self.pending["rows"],
+                # Asked again: the permission may have been taken away since the upload.
+                create_groups=self.pending["create_groups"]
+                and editor.has_perm("subjects.add_subjectgroup"),
+                editor=editor,
+            )
+
+    def clean_token(self):
+        token = self.cleaned_data["token"]
+        if not self.pending or token != self.pending["token"]:
+            raise forms.ValidationError(
+                "This preview is out of date: it was imported already, or another file was "
+                "uploaded since. Nothing was imported.",
+                code="stale",
+            )
+        return token
+
+    def clean(self):
+        if self.staff_import and self.staff_import.errors:
+            raise forms.ValidationError(
+                "The file has problems: nothing was imported.", code="invalid_rows"
+            )
+        return super().clean()
+
+    def save(self):
+        counts = self.staff_import.save()
+        del self.session[PENDING_STAFF_IMPORT]
+        return counts

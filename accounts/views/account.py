@@ -1,0 +1,106 @@
+"""Signing in and one's own account: Django's auth views with our forms and rules."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.messages.views import SuccessMessageMixin
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.views.generic import (
+    TemplateView,
+)
+
+from audit.actors import client_ip
+
+from ..forms.account import (
+    EmailAuthenticationForm,
+    InvitationAcceptForm,
+    OwnPasswordChangeForm,
+    OwnPasswordSetForm,
+)
+from ..models import EmailRequest, Staff
+from ..tokens import invitation_token_generator
+
+
+def too_many_requests(request):
+    return render(
+        request,
+        "429.html",
+        {"message": "Too many emails were asked for. Please wait an hour and try again."},
+        status=429,
+    )
+
+
+def locked_out(request, response, credentials):
+    """The page for a sign-in refused by a lockout: the same whether the account exists or not."""
+    if getattr(request, "account_locked_out", False):
+        # Locked by failures from every address: only a new password or an operator unlocks it.
+        return render(request, "429.html", {"account_locked": True}, status=429)
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "429.html", {"lockout_minutes": minutes}, status=429)
+
+
+def allow_email_request(request, kind, email):
+    return EmailRequest.objects.allow(
+        kind,
+        Staff.objects.normalize_email(email),
+        client_ip(request) or None,
+        per_email=settings.EMAIL_REQUEST_LIMIT_PER_ADDRESS,
+        per_ip=settings.EMAIL_REQUEST_LIMIT_PER_IP,
+    )
+
+
+class HomeView(TemplateView):
+    template_name = "home.html"
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You have been logged out.")
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = OwnPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    def form_valid(self, form):
+        if not allow_email_request(self.request, "password reset", form.cleaned_data["email"]):
+            return too_many_requests(self.request)
+        return super().form_valid(form)
+
+
+class ActiveAccountLinkMixin:
+    """An emailed link does nothing for an account deactivated since it was sent."""
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
+
+class PasswordResetConfirmView(ActiveAccountLinkMixin, auth_views.PasswordResetConfirmView):
+    form_class = OwnPasswordSetForm
+
+
+class InvitationAcceptView(
+    ActiveAccountLinkMixin, SuccessMessageMixin, auth_views.PasswordResetConfirmView
+):
+    """Let an invited member choose their password, then sign them in."""
+
+    form_class = InvitationAcceptForm
+    token_generator = invitation_token_generator
+    template_name = "registration/invitation_accept.html"
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = reverse_lazy("home")
+    success_message = "Welcome! Your password is set and you are signed in."
