@@ -81,12 +81,15 @@ def users_by_role(plain_staff, manager, superuser):
 
 
 @pytest.fixture
-def client_as(client):
-    """A test client signed in as the given staff member."""
+def client_as(db):
+    """A test client signed in as the given staff member: each person has their own."""
+    clients = {}
 
     def sign_in(staff):
-        client.force_login(staff)
-        return client
+        if staff.pk not in clients:
+            clients[staff.pk] = Client()
+            clients[staff.pk].force_login(staff)
+        return clients[staff.pk]
 
     return sign_in
 

@@ -82,6 +82,10 @@ class StaffAdmin(CheckedChoicesAdminMixin, AuditHistoryMixin, UserAdmin):
         super().save_model(request, obj, form, change)
         if not change and obj.is_invited:
             emails.send_invitation(obj, request)
+        # The owner hears at their old address that they sign in with another now.
+        old_email = form.initial.get("email")
+        if change and old_email and obj.email != old_email:
+            emails.send_account_email("email_changed", old_email, staff=obj, old_email=old_email)
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)

@@ -3,16 +3,14 @@
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .tokens import invitation_token_generator
+from audit.models import AuditEvent
 
-# Sent with `staff` and `request` when an invitation is emailed, for the audit trail.
-invitation_sent = Signal()
+from .tokens import invitation_token_generator
 
 
 def send_account_email(template, to, **context):
@@ -41,4 +39,4 @@ def send_invitation(staff, request):
         link=request.build_absolute_uri(path),
         days=settings.INVITATION_TIMEOUT // (24 * 3600),
     )
-    invitation_sent.send(sender=type(staff), staff=staff, request=request)
+    AuditEvent.objects.record(AuditEvent.Kind.INVITATION_SENT, staff, request=request)

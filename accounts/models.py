@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from django.contrib.auth.base_user import BaseUserManager
-from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -14,8 +13,6 @@ from django.utils import timezone
 from audit.models import AuditedModel, AuditEvent
 from records.validators import validate_name, validate_year_in_range
 from records.versioning import VersionedModel
-
-from . import emails
 
 
 class StaffQuerySet(models.QuerySet):
@@ -109,8 +106,6 @@ class Staff(AuditedModel, VersionedModel, AbstractUser):
     # The password is recorded as changed, never its hash; sign-ins are
     # recorded as account events.
     audit_ignored_fields = frozenset({"password", "last_login", "must_change_password", "version"})
-    # How a password change is recorded; forms for resets and invitations say otherwise.
-    audit_password_kind = "password_changed"
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -159,24 +154,11 @@ class Staff(AuditedModel, VersionedModel, AbstractUser):
 
     def save(self, *args, **kwargs):
         self.email = type(self).objects.normalize_email(self.email)
-        saved_email, saved_password = getattr(self, "_saved_sign_in", (None, None))
-        # A first password (an invitation accepted) changes nothing the owner had.
-        password_changed = (
-            self._password is not None
-            and saved_password is not None
-            and is_password_usable(saved_password)
-        )
         super().save(*args, **kwargs)
-        # The owner hears of every change to how they sign in, whoever made it.
-        if password_changed:
-            emails.send_account_email("password_changed", self.email, staff=self)
-        if saved_email and saved_email != self.email:
-            emails.send_account_email(
-                "email_changed", saved_email, staff=self, old_email=saved_email
-            )
         self._remember_sign_in()
 
     def _remember_sign_in(self):
+        """Keep the hash as loaded: the audit trail tells a new password from a rehash by it."""
         self._saved_sign_in = (self.__dict__.get("email"), self.__dict__.get("password"))
 
     def get_absolute_url(self):
@@ -202,7 +184,8 @@ class Staff(AuditedModel, VersionedModel, AbstractUser):
         if adding or not password_changed:
             return kind, changes
         changes.append({"field": "password", "label": "Password", "old": None, "new": None})
-        return (self.audit_password_kind if len(changes) == 1 else AuditEvent.Kind.CHANGED), changes
+        kind = AuditEvent.Kind.PASSWORD_CHANGED if len(changes) == 1 else AuditEvent.Kind.CHANGED
+        return kind, changes
 
     @property
     def is_invited(self):

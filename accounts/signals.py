@@ -112,11 +112,6 @@ def record_sign_out(sender, request, user, **kwargs):
         AuditEvent.objects.record(AuditEvent.Kind.LOGOUT, user, request=request, actor=user)
 
 
-@receiver(emails.invitation_sent)
-def record_invitation(sender, staff, request, **kwargs):
-    AuditEvent.objects.record(AuditEvent.Kind.INVITATION_SENT, staff, request=request)
-
-
 @receiver(post_delete, sender=Staff)
 @receiver(post_delete, sender=SubjectGroup)
 def record_deletion(sender, instance, **kwargs):

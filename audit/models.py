@@ -32,9 +32,12 @@ class AuditedModel:
         instance.audit_snapshot = instance.audit_values()
         return instance
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, audit_kind=None, **kwargs):
+        """Save, and record what changed; as `audit_kind` (a password reset, say) if given."""
         adding = self._state.adding
         kind, changes = self.audit_kind_and_changes(adding, kwargs.get("update_fields"))
+        if kind and audit_kind:
+            kind = audit_kind
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         # The change and its record commit together, or neither does. Without a
         # savepoint: inside a request's transaction this costs no query.

@@ -4,11 +4,13 @@ import os
 import secrets
 from pathlib import Path
 
+# Beside manage.py (ignored by git), unless DJANGO_SECRET_KEY_FILE names another place.
 KEY_FILE = Path(__file__).resolve().parent.parent / ".secret_key"
 
 
-def local_secret_key(path=KEY_FILE):
-    """The key in `path` (ignored by git), made on first use, readable by its owner only."""
+def local_secret_key(path=None):
+    """The key in `path`, made on first use, readable by its owner only."""
+    path = Path(path or os.environ.get("DJANGO_SECRET_KEY_FILE") or KEY_FILE)
     try:
         return path.read_text().strip()
     except FileNotFoundError:

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import (
 
 from audit.models import AuditEvent
 
+from .. import emails
 from ..lockout import check_own_password, clear_account_failures
 
 
@@ -25,15 +26,21 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class OwnPasswordMixin:
-    """The owner chose this password: nothing more to change."""
+    """The owner chose this password: nothing more to change; they hear of it by email."""
 
     # How the audit trail records the change.
     audit_kind = AuditEvent.Kind.PASSWORD_CHANGED
+    # Whether the owner is told: not of a first password, which replaces none of theirs.
+    email_the_owner = True
 
     def save(self, commit=True):
-        self.user.must_change_password = False
-        self.user.audit_password_kind = self.audit_kind
-        return super().save(commit)
+        user = super().save(commit=False)
+        user.must_change_password = False
+        if commit:
+            user.save(audit_kind=self.audit_kind)
+            if self.email_the_owner:
+                emails.send_account_email("password_changed", user.email, staff=user)
+        return user
 
 
 class OwnPasswordChangeForm(OwnPasswordMixin, PasswordChangeForm):
@@ -69,5 +76,7 @@ class OwnPasswordSetForm(OwnPasswordMixin, SetPasswordForm):
 
 class InvitationAcceptForm(OwnPasswordSetForm):
     """Choose a first password through an invitation link."""
+
+    email_the_owner = False
 
     audit_kind = AuditEvent.Kind.INVITATION_ACCEPTED

@@ -12,6 +12,7 @@ from lists.forms import ListFilterForm
 from records.versioning import VersionCheckMixin
 from subjects.models import SubjectGroup
 
+from .. import emails
 from ..lockout import check_own_password
 from ..models import Staff
 
@@ -39,6 +40,14 @@ class StaffChangeForm(VersionCheckMixin, forms.ModelForm):
             del self.fields["current_password"]
         # One's own password is checked as the login page checks it, lockouts and all.
         self.request = request
+
+    def save(self, commit=True):
+        staff = super().save(commit)
+        # The owner hears at their old address that they sign in with another now.
+        old_email = self.initial.get("email")
+        if commit and old_email and staff.email != old_email:
+            emails.send_account_email("email_changed", old_email, staff=staff, old_email=old_email)
+        return staff
 
     def clean_current_password(self):
         password = self.cleaned_data["current_password"]
@@ -96,8 +105,12 @@ class StaffSetPasswordForm(AdminPasswordChangeForm):
         self.fields.pop("usable_password", None)
 
     def save(self, commit=True):
-        self.user.must_change_password = True
-        return super().save(commit)
+        user = super().save(commit=False)
+        user.must_change_password = True
+        if commit:
+            user.save()
+            emails.send_account_email("password_changed", user.email, staff=user)
+        return user
 
 
 class StaffListFilterForm(ListFilterForm):

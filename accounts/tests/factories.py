@@ -16,6 +16,8 @@ def edit_data(staff, **changes):
 
 
 PASSWORD = "correct-horse-battery-staple"
+# What people choose when they change or set a password in the tests.
+NEW_PASSWORD = "violet harbour lights"
 
 
 class StaffFactory(factory.django.DjangoModelFactory):

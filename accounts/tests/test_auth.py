@@ -7,10 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import NEW_PASSWORD, StaffFactory
 
 INVALID_LOGIN = "Invalid email or password."
-NEW_PASSWORD = "a-brand-new-passphrase-42"
 
 pytestmark = pytest.mark.django_db
 

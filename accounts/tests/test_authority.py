@@ -20,7 +20,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from accounts.models import Staff
 from accounts.staff_import import StaffImport
 from accounts.tests.admin_forms import admin_change_data
-from accounts.tests.factories import StaffFactory, edit_data
+from accounts.tests.factories import NEW_PASSWORD, StaffFactory, edit_data
 from accounts.tokens import invitation_token_generator
 from audit.models import AuditEvent
 from subjects.models import SubjectGroup
@@ -28,7 +28,6 @@ from subjects.models import SubjectGroup
 pytestmark = pytest.mark.django_db
 
 REFUSAL = "Only a superuser can change an account with administrative powers."
-NEW_PASSWORD = "a long new passphrase for them"
 
 
 def with_staff_status():

@@ -10,6 +10,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from accounts.staff_export import StaffExport
 from accounts.tests.factories import StaffFactory
+from accounts.tests.pages import has_next_page, listed_staff
 from subjects.tests.factories import SubjectGroupFactory
 
 HEADER = ["email", "first_name", "last_name", "subject_group", "is_active"]
@@ -41,8 +42,8 @@ def listed_on_every_page(client, params):
     emails, page = [], 1
     while True:
         response = client.get(reverse("staff:list"), {**params, "page": page})
-        emails += [member.email for member in response.context["staff_list"]]
-        if not response.context["page_obj"].has_next():
+        emails += listed_staff(response)
+        if not has_next_page(response):
             return emails
         page += 1
 

@@ -21,7 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from accounts.models import Staff
-from accounts.tests.factories import StaffFactory, edit_data
+from accounts.tests.factories import NEW_PASSWORD, StaffFactory, edit_data
 from audit.actors import client_ip
 from audit.models import AuditEvent
 
@@ -344,7 +344,6 @@ def test_client_ip_trusts_x_forwarded_for_only_as_far_as_the_trusted_proxies(
 # The account's ceiling: failures from every address together
 # ------------------------------------------------------------------------------
 PROXY = "10.0.0.254"
-NEW_PASSWORD = "violet harbour lights"
 ACCOUNT_LOCKED = "choose a new password"
 
 

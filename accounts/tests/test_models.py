@@ -215,12 +215,6 @@ def test_str_is_the_full_name():
     assert str(staff) == "Ada Lovelace"
 
 
-def test_get_full_name_is_first_and_last_name():
-    staff = StaffFactory.build(first_name="Ada", last_name="Lovelace")
-
-    assert staff.get_full_name() == "Ada Lovelace"
-
-
 def test_get_short_name_is_the_first_name():
     staff = StaffFactory.build(first_name="Ada", last_name="Lovelace")
 

@@ -15,14 +15,13 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from accounts.models import EmailRequest, Staff
 from accounts.tests.admin_forms import admin_change_data
-from accounts.tests.factories import StaffFactory, edit_data
+from accounts.tests.factories import NEW_PASSWORD, StaffFactory, edit_data
 from accounts.tokens import invitation_token_generator
 from audit.models import AuditEvent
 from schoolstaff import settings as project_settings
 
 pytestmark = pytest.mark.django_db
 
-NEW_PASSWORD = "violet harbour lights"
 WRONG_PASSWORD = "not the password at all"
 PASSWORD_CHANGED = "Your schoolstaff password was changed"
 EMAIL_CHANGED = "Your schoolstaff sign-in email was changed"

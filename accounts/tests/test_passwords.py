@@ -22,7 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from pytest_django.asserts import assertContains, assertRedirects
 
 from accounts.models import Staff
-from accounts.tests.factories import PASSWORD, StaffFactory
+from accounts.tests.factories import NEW_PASSWORD, PASSWORD, StaffFactory
 from accounts.tokens import invitation_token_generator
 from schoolstaff import settings as project_settings
 
@@ -45,7 +45,6 @@ UNICODE_PASSPHRASE = (
     "in the évening light, ça va? ÆØÅ ñandú χαίρετε κόσμε"
 )
 UNICODE_PASSPHRASE_WITH_ANOTHER_LAST_CHARACTER = UNICODE_PASSPHRASE[:-1] + "α"
-NEW_PASSWORD = "violet harbour lights"
 OWN_PASSWORD = "a passphrase of my very own"
 FORCED_CHANGE_MESSAGE = "Your password was set by someone else. Please choose your own now."
 

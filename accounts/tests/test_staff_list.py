@@ -9,6 +9,7 @@ from pytest_django.asserts import assertContains
 
 from accounts.models import Staff
 from accounts.tests.factories import StaffFactory
+from accounts.tests.pages import listed_staff
 from subjects.tests.factories import SubjectGroupFactory
 
 
@@ -19,7 +20,7 @@ def viewer(client_as, plain_staff):
 
 
 def listed(response):
-    return [member.email for member in response.context["staff_list"]]
+    return listed_staff(response)
 
 
 def list_staff(client, **params):

@@ -9,11 +9,10 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from accounts.models import Staff
-from accounts.tests.factories import StaffFactory, edit_data
+from accounts.tests.factories import NEW_PASSWORD, StaffFactory, edit_data
 from accounts.tests.urls_failing import SECRET_DETAIL
 from subjects.tests.factories import SubjectGroupFactory
 
-NEW_PASSWORD = "Violet-Harbour-2231"
 UNKNOWN_PK = 999_999
 PAGES_WITHOUT_A_TARGET = {"home", "staff:list", "staff:create"}
 

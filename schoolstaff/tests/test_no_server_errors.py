@@ -44,7 +44,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Staff
 from accounts.tests.admin_forms import admin_change_data
-from accounts.tests.factories import PASSWORD, StaffFactory, edit_data
+from accounts.tests.factories import NEW_PASSWORD, PASSWORD, StaffFactory, edit_data
 from accounts.tokens import invitation_token_generator
 from audit.models import AuditEvent
 from subjects.models import SubjectGroup
@@ -96,7 +96,6 @@ UPLOADS = {"file"}
 # Sent in the address, on POST too: the admin keeps a changelist's filters there.
 IN_ADDRESS = {"_changelist_filters"}
 
-NEW_PASSWORD = "violet kettle harbour lantern"
 IMPORT_CSV = "email,first_name,last_name,subject_group\nnia@school.example,Nia,New,Mathematics\n"
 
 # An <int:pk> that names nothing: the converter takes any digits.
@@ -373,8 +372,8 @@ SITE = {
 # go alone too: the others only choose rows.
 CHANGELIST = ("q", "o", "p", "all", "_popup", "_facets", "e", alone("_to_field"))
 # An action on the selected rows, and its confirmation (`post`); an unknown action hides
-# the rest.
-ACTIONS = ("index", "select_across", "post", alone("action"), alone("_selected_action"))
+# the rest, and selecting across every page selects oneself, whom nobody deletes.
+ACTIONS = ("index", "post", alone("action"), alone("_selected_action"), alone("select_across"))
 # What a change, add or delete page's address carries from the changelist, and for
 # popups. (`_to_field` is read from a form sent from the page the same way, before the
 # form is looked at: walked on GET.)
@@ -897,7 +896,9 @@ class Walk:
                 if not (target.walk and parameters) or response is None:
                     continue
                 if refuses_the_person(response):
-                    self.send_every_value_at_once(method, url, base, parameters)
+                    # A refused POST reads nothing; a refused GET may carry its query along.
+                    if method == "GET":
+                        self.send_every_value_at_once(method, url, base, parameters)
                     continue
                 if method == "GET":
                     self.parameters_seen |= parameters_on_page(response)
@@ -927,8 +928,8 @@ class Walk:
         """Send `value` in each of `names`; where some hide the others, send it again apart.
 
         Fields that refuse the value are left out of the next request, so that it reaches
-        what a valid form does; a request refused as a whole is split in halves. Returns
-        whether a server error was met.
+        what a valid form does; a request refused as a whole is split in halves, unless its
+        parameters go together (`alone`). Returns whether a server error was met.
         """
         names = list(names)
         sent = ", ".join(f"{name}={shown(value)}" for name in names)
@@ -949,8 +950,8 @@ class Walk:
         if refused := errors & set(names):
             rest = [name for name in names if name not in refused]
             return bool(rest) and self.cover(method, url, base, rest, value, alone)
-        if errors or refuses_the_request(response, self.valid_status):
-            return any([self.cover(method, url, base, half, value, alone) for half in halves])
+        if alone is None and (errors or refuses_the_request(response, self.valid_status)):
+            return any([self.cover(method, url, base, half, value) for half in halves])
         return False
 
     def send_every_value_at_once(self, method, url, base, parameters):
@@ -974,6 +975,8 @@ class Walk:
                 error = error or Error("no exception", "")
                 self.server_errors.append(ServerError(method, url, self.role, sent, status, error))
                 return None
+            if response.status_code != 200:
+                break
         return response
 
     def request(self, method, url, data):

@@ -161,7 +161,13 @@ def settings_with(**environment):
         " 'session': settings.SESSION_ENGINE, 'logging': settings.LOGGING,"
         " 'secret_key': settings.SECRET_KEY}, default=str))"
     )
-    environment = {"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "1", **environment}
+    # A key, or a key file outside the checkout: a test never writes into it.
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "1",
+        "DJANGO_SECRET_KEY": "for-these-tests-" + "x" * 40,
+        **environment,
+    }
     result = subprocess.run(
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
     )
@@ -212,8 +218,11 @@ def test_the_development_key_is_made_once_per_machine_and_kept_private(tmp_path)
     assert local_secret_key(tmp_path / "another") != key
 
 
-def test_debugging_without_a_key_uses_the_machines_own():
-    # The settings read DJANGO_SECRET_KEY first; without it, the file next to manage.py.
+def test_debugging_without_a_key_uses_the_machines_own(tmp_path):
+    # The settings read DJANGO_SECRET_KEY first; without it, the machine's key file.
     configured = settings_with(DJANGO_SECRET_KEY="from-the-environment-" + "x" * 40)
     assert configured["secret_key"] == "from-the-environment-" + "x" * 40
-    assert settings_with()["secret_key"] == local_secret_key()
+
+    key_file = tmp_path / ".secret_key"
+    from_file = settings_with(DJANGO_SECRET_KEY="", DJANGO_SECRET_KEY_FILE=str(key_file))
+    assert from_file["secret_key"] == local_secret_key(key_file)

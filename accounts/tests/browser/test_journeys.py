@@ -8,11 +8,10 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.models import Staff
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import NEW_PASSWORD, PASSWORD
 
 pytestmark = pytest.mark.browser
 
-NEW_PASSWORD = "Violet-Harbour-Lantern-2231"
 SET_PASSWORD = "Quiet-Meadow-Compass-8812"
 
 
