@@ -59,6 +59,10 @@ class StaffImportConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.session = session
         self.pending = session.get(PENDING_STAFF_IMPORT)
+        if self.pending is not None and "rows" not in self.pending:
+            # Left by an earlier version of the site, which kept the file's text: upload again.
+            del session[PENDING_STAFF_IMPORT]
+            self.pending = None
         self.staff_import = None
         if self.pending:
             self.initial["token"] = self.pending["token"]

@@ -848,3 +848,16 @@ def test_an_uploaded_file_is_read_once_however_often_it_is_previewed(importer, m
 
     assert len(reads) == 1
     assert Staff.objects.filter(email="n@school.example").exists()
+
+
+def test_an_import_left_waiting_by_an_earlier_version_of_the_site_asks_for_the_file_again(
+    importer,
+):
+    session = importer.session
+    session[PENDING_STAFF_IMPORT] = {"text": "email,first_name,last_name\n", "token": "old"}
+    session.save()
+
+    response = preview(importer)
+
+    assert response.status_code == 200
+    assert PENDING_STAFF_IMPORT not in importer.session
