@@ -20,6 +20,7 @@ from django.views.generic.detail import (
     SingleObjectTemplateResponseMixin,
 )
 
+from audit.models import AuditEvent
 from lists.views import (
     CachedListMixin,
     FilteredListMixin,
@@ -35,7 +36,7 @@ from ..forms.staff import (
     StaffListFilterForm,
     StaffSetPasswordForm,
 )
-from ..models import AuditEvent, Staff
+from ..models import Staff
 from .account import allow_email_request, too_many_requests
 
 
