@@ -20,7 +20,10 @@ from accounts.staff_import import StaffImport
 from accounts.tests.factories import StaffFactory
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    # Emptied after each test and refilled with what the migrations made, as the browser
+    # tests are: a database emptied any other way gets new content type ids, which a later
+    # refill would clash with.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="SQLite serialises writing transactions; the PostgreSQL run checks the races",

@@ -472,7 +472,7 @@ def test_a_request_that_fails_after_a_change_leaves_no_record(client_as, manager
     assert events_about(ada) == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_change_whose_record_fails_is_not_saved(monkeypatch):
     # Earlier tests that flushed the database re-created the content types under new ids.
     ContentType.objects.clear_cache()

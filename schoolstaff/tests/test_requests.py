@@ -25,7 +25,7 @@ def probe_client(settings, client_as, plain_staff):
 
 # One transaction for each request that changes something
 # ------------------------------------------------------------------------------
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_request_that_fails_after_writing_leaves_nothing_written(probe_client):
     response = probe_client.post("/write-then-fail/")
 
@@ -33,7 +33,7 @@ def test_a_request_that_fails_after_writing_leaves_nothing_written(probe_client)
     assert not SubjectGroup.objects.filter(name="Written before the error").exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize(
     ("method", "expected"),
     [("get", "autocommit"), ("post", "in a transaction"), ("delete", "in a transaction")],
