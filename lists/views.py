@@ -1,10 +1,13 @@
 """List pages searched, filtered, sorted and paged from the query string, and their CSV files."""
 
 import hashlib
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils.functional import cached_property
@@ -28,6 +31,60 @@ class KeysFirstPaginator(Paginator):
         rows = self.object_list.filter(pk__in=keys).in_bulk()
         page.object_list = [rows[key] for key in keys]
         return page
+
+
+class GroupedPaginator(Paginator):
+    """Page a list sorted by a related row (a subject group), without sorting the whole list.
+
+    The rows of each group are counted, an index's GROUP BY; the groups are put
+    in the list's order (their names, those without a group last); a page's rows
+    are then the right slices of one or two groups, each found in an index on
+    (group, the order within a group). The rows come in one query, ordered as
+    `object_list` is, so that a page shows what sorting the whole list would.
+    """
+
+    def __init__(self, object_list, per_page, *, group_field, group_order, within, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.group_field = group_field
+        # The groups' order (e.g. ["name", "pk"], or ["-name", "-pk"] for a
+        # descending list, where rows without a group come first).
+        self.group_order = group_order
+        self.within = within
+
+    @cached_property
+    def segments(self):
+        """(group key, number of rows) for each group with rows, in the list's order."""
+        counts = dict(
+            self.object_list.order_by()
+            .values_list(self.group_field)
+            .annotate(rows=Count("pk"))
+            .values_list(self.group_field, "rows")
+        )
+        model = self.object_list.model._meta.get_field(self.group_field).related_model
+        order = model._default_manager.order_by(*self.group_order).values_list("pk", flat=True)
+        groups = [(key, counts[key]) for key in order if key in counts]
+        ungrouped = [(None, counts[None])] if None in counts else []
+        descending = self.group_order[0].startswith("-")
+        return ungrouped + groups if descending else groups + ungrouped
+
+    @cached_property
+    def count(self):
+        return sum(rows for _, rows in self.segments)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        slices, start = [], 0
+        for key, rows in self.segments:
+            if start < top and bottom < start + rows:
+                members = self.object_list.filter(**{self.group_field: key}).order_by(*self.within)
+                first = max(bottom - start, 0)
+                keys = members.values("pk")[first : min(top - start, rows)]
+                slices.append(Q(pk__in=keys))
+            start += rows
+        rows = list(self.object_list.filter(reduce(or_, slices))) if slices else []
+        return Page(rows, number, self)
 
 
 class ForgivingPaginationMixin:

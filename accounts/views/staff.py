@@ -23,6 +23,7 @@ from django.views.generic.detail import (
 from lists.views import (
     CachedListMixin,
     FilteredListMixin,
+    GroupedPaginator,
     KeysFirstPaginator,
     PagedObjectListMixin,
 )
@@ -58,6 +59,21 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
     paginator_class = KeysFirstPaginator
     template_name = "accounts/staff_list.html"
     content_template_name = "accounts/_staff_list.html"
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        sort = self.filter_form.cleaned_data["sort"]
+        if sort.removeprefix("-") != "subject_group":
+            return super().get_paginator(queryset, per_page, **kwargs)
+        # By group, a group at a time: no index holds the groups' names.
+        way = "-" if sort.startswith("-") else ""
+        return GroupedPaginator(
+            queryset,
+            per_page,
+            group_field="subject_group",
+            group_order=[f"{way}name", f"{way}pk"],
+            within=[f"{way}last_name", f"{way}first_name", f"{way}pk"],
+            **kwargs,
+        )
 
 
 class StaffDetailView(DetailView):
