@@ -43,13 +43,14 @@ class GroupedPaginator(Paginator):
     `object_list` is, so that a page shows what sorting the whole list would.
     """
 
-    def __init__(self, object_list, per_page, *, group_field, group_order, within, **kwargs):
+    def __init__(self, object_list, per_page, *, group_field, groups, within, descending, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.group_field = group_field
-        # The groups' order (e.g. ["name", "pk"], or ["-name", "-pk"] for a
-        # descending list, where rows without a group come first).
-        self.group_order = group_order
+        # A callable giving the groups' keys in the list's ascending order.
+        self.groups = groups
+        # The order within a group, as in the list: descending if it is.
         self.within = within
+        self.descending = descending
 
     @cached_property
     def segments(self):
@@ -60,12 +61,10 @@ class GroupedPaginator(Paginator):
             .annotate(rows=Count("pk"))
             .values_list(self.group_field, "rows")
         )
-        model = self.object_list.model._meta.get_field(self.group_field).related_model
-        order = model._default_manager.order_by(*self.group_order).values_list("pk", flat=True)
-        groups = [(key, counts[key]) for key in order if key in counts]
-        ungrouped = [(None, counts[None])] if None in counts else []
-        descending = self.group_order[0].startswith("-")
-        return ungrouped + groups if descending else groups + ungrouped
+        # Rows without a group come last, and first when the list is reversed.
+        order = [*self.groups(), None]
+        segments = [(key, counts[key]) for key in order if key in counts]
+        return segments[::-1] if self.descending else segments
 
     @cached_property
     def count(self):

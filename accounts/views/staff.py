@@ -70,8 +70,9 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
             queryset,
             per_page,
             group_field="subject_group",
-            group_order=[f"{way}name", f"{way}pk"],
+            groups=lambda: [pk for pk, _ in self.filter_form.groups],
             within=[f"{way}last_name", f"{way}first_name", f"{way}pk"],
+            descending=bool(way),
             **kwargs,
         )
 
