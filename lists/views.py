@@ -23,17 +23,24 @@ class KeysFirstPaginator(Paginator):
 
     A deep page (page 1,000 of 2,000) then skips its offset in an index rather
     than reading and dropping 25,000 whole rows: two queries, either way fast.
+    The rows are fetched by their keys from `rows` (the list before it was
+    searched and filtered, with what it selects), so that a search is not run
+    again for them.
     """
+
+    def __init__(self, object_list, per_page, *, rows=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.rows = object_list if rows is None else rows
 
     def page(self, number):
         page = super().page(number)
         keys = list(page.object_list.values_list("pk", flat=True))
-        rows = self.object_list.filter(pk__in=keys).in_bulk()
+        rows = self.rows.filter(pk__in=keys).in_bulk()
         page.object_list = [rows[key] for key in keys]
         return page
 
 
-class GroupedPaginator(Paginator):
+class GroupedPaginator(KeysFirstPaginator):
     """Page a list sorted by a related row (a subject group), without sorting the whole list.
 
     The rows of each group are counted, an index's GROUP BY; the groups are put
@@ -82,8 +89,10 @@ class GroupedPaginator(Paginator):
                 keys = members.values("pk")[first : min(top - start, rows)]
                 slices.append(Q(pk__in=keys))
             start += rows
-        rows = list(self.object_list.filter(reduce(or_, slices))) if slices else []
-        return Page(rows, number, self)
+        if not slices:
+            return Page([], number, self)
+        rows = self.rows.filter(reduce(or_, slices)).order_by(*self.object_list.query.order_by)
+        return Page(list(rows), number, self)
 
 
 class ForgivingPaginationMixin:
@@ -142,11 +151,15 @@ class FilteredListMixin(ForgivingPaginationMixin):
     filter_form_class = None
     paginate_by = 25
 
+    @cached_property
+    def filter_form(self):
+        form = self.filter_form_class(self.request.GET)
+        form.is_valid()
+        self.list_notices.extend(form.notices)
+        return form
+
     def get_queryset(self):
-        self.filter_form = self.filter_form_class(self.request.GET)
-        queryset = self.filter_form.filter(super().get_queryset())
-        self.list_notices.extend(self.filter_form.notices)
-        return queryset
+        return self.filter_form.filter(super().get_queryset())
 
     def get_context_data(self, **kwargs):
         form = self.filter_form
@@ -173,19 +186,25 @@ class CachedListMixin:
         return [self.template_name]
 
     def get(self, request, *args, **kwargs):
-        self.object_list = self.get_queryset()
+        # The list's query is made only when the content is not kept: making it
+        # may take a query (a search's, say).
         key = self.content_cache_key()
         content = cache.get(key) if key else None
         if content is None:
+            self.object_list = self.listed
             context = self.get_context_data()
             content = render_to_string(self.content_template_name, context, request)
             if key and not context["notices"]:
                 cache.set(key, content, settings.LIST_CACHE_SECONDS)
         return self.render_to_response({"content": mark_safe(content)})
 
+    @cached_property
+    def listed(self):
+        return self.get_queryset()
+
     def content_cache_key(self):
         """The key of this page's content, or None when it is not to be kept."""
-        if not settings.LIST_CACHE_SECONDS or self.list_notices:
+        if not settings.LIST_CACHE_SECONDS or self.filter_form.notices:
             return None
         version = DirectoryVersion.objects.current()
         if version is None:
@@ -194,7 +213,7 @@ class CachedListMixin:
         list_key = f"list:{self.content_template_name}:{version}:{digest(filters)}"
         # Counted once per list, so that a page past the end is known without the database.
         self.known_count = cache.get_or_set(
-            f"{list_key}:count", self.object_list.count, settings.LIST_CACHE_SECONDS
+            f"{list_key}:count", lambda: self.listed.count(), settings.LIST_CACHE_SECONDS
         )
         number = self.page_number()
         if number > max(1, -(-self.known_count // self.paginate_by)):

@@ -102,6 +102,10 @@ class StaffSetPasswordForm(AdminPasswordChangeForm):
         return super().save(commit)
 
 
+# Rows found by a search, beyond which SQLite reads names from an index instead.
+COMMON = 5000
+
+
 class StaffListFilterForm(ListFilterForm):
     """Search, filter and sort the staff list: `?q=ada+love&group=3&status=all&sort=-email`."""
 
@@ -172,18 +176,24 @@ class StaffListFilterForm(ListFilterForm):
         more: each quoted word must be within one column, as with icontains.
         Shorter words have no trigram; icontains checks them among the rows found.
         """
-        vendor = connections[queryset.db].vendor
-        if vendor == "postgresql":
+        connection = connections[queryset.db]
+        if connection.vendor == "postgresql":
             queryset = queryset.alias(search_text=self.search_text)
             for word in words:
                 queryset = queryset.filter(search_text__icontains=word)
             return queryset
-        if vendor == "sqlite" and (indexed := [word for word in words if len(word) >= 3]):
+        indexed = [word for word in words if len(word) >= 3]
+        if connection.vendor == "sqlite" and indexed:
             match = " ".join('"' + word.replace('"', '""') + '"' for word in indexed)
-            queryset = queryset.filter(
-                pk__in=RawSQL("SELECT rowid FROM staff_search WHERE staff_search MATCH %s", [match])
-            )
-            words = [word for word in words if len(word) < 3]
+            found = "SELECT rowid FROM staff_search WHERE staff_search MATCH %s"
+            # Words in most rows ("example", in every email) are found sooner by
+            # reading the names from an index than by looking up each row found.
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM ({found} LIMIT %s)", [match, COMMON + 1])
+                (count,) = cursor.fetchone()
+            if count <= COMMON:
+                queryset = queryset.filter(pk__in=RawSQL(found, [match]))
+                words = [word for word in words if len(word) < 3]
         return super().search(queryset, words)
 
     def filter(self, queryset):

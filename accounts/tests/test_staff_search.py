@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from accounts.forms.staff import StaffListFilterForm
 from accounts.models import Staff
@@ -62,7 +64,11 @@ def people(db):
         "ring@maths",
     ],
 )
-def test_search_finds_exactly_what_a_plain_search_finds(people, q):
+@pytest.mark.parametrize("common", [5000, 1], ids=["through the index", "in many rows"])
+def test_search_finds_exactly_what_a_plain_search_finds(people, monkeypatch, q, common):
+    # Words in more rows than `COMMON` are looked for without the index on SQLite.
+    monkeypatch.setattr("accounts.forms.staff.COMMON", common)
+
     assert found(StaffListFilterForm, q) == found(PlainSearch, q)
 
 
@@ -144,3 +150,15 @@ def test_a_search_reads_the_trigram_index_on_postgresql(people):
     plan = form.filter(Staff.objects.all()).order_by().values("pk").explain()
 
     assert "Bitmap Index Scan on staff_search_trgm" in plan
+
+
+def test_a_search_is_run_for_the_count_and_the_pages_keys_not_again_for_its_rows(
+    client_as, manager, people
+):
+    with CaptureQueriesContext(connection) as queries:
+        response = client_as(manager).get(reverse("staff:list"), {"q": "smith"})
+
+    searching = [query["sql"] for query in queries if "smith" in query["sql"].lower()]
+    # SQLite first asks how many rows the index finds (COMMON).
+    assert len(searching) == (3 if connection.vendor == "sqlite" else 2)
+    assert len(response.context["staff_list"]) == 2

@@ -61,6 +61,8 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
     content_template_name = "accounts/_staff_list.html"
 
     def get_paginator(self, queryset, per_page, **kwargs):
+        # A page's rows are fetched by their keys, without searching again.
+        kwargs["rows"] = self.queryset
         sort = self.filter_form.cleaned_data["sort"]
         if sort.removeprefix("-") != "subject_group":
             return super().get_paginator(queryset, per_page, **kwargs)
