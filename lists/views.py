@@ -10,6 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.views.generic import View
@@ -221,6 +222,12 @@ class CachedListMixin:
         user = self.request.user
         viewer = [user.is_superuser, *sorted(user.get_all_permissions())]
         return f"{list_key}:{number}:{digest(viewer)}"
+
+
+def url_for_pk(name):
+    """`reverse(name, kwargs={"pk": pk})` for any pk, reversed once: for a list's rows."""
+    head, tail = reverse(name, kwargs={"pk": 2147483647}).split("2147483647")
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def digest(values):

@@ -9,6 +9,7 @@ from django.db import connections
 from django.db.models import F, Func, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
+from django.utils.html import format_html_join
 
 from lists.forms import ListFilterForm
 from records.versioning import VersionCheckMixin
@@ -150,6 +151,18 @@ class StaffListFilterForm(ListFilterForm):
     @cached_property
     def group_choices(self):
         return [("", "All subject groups"), ("none", "No subject group"), *self.groups]
+
+    def group_options(self):
+        """The group select's options, the chosen one selected: a loop in the template is slower."""
+        chosen = self.cleaned_data["group"]
+        return format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            (
+                (value, " selected" if str(value) == chosen else "", label)
+                for value, label in self.group_choices
+            ),
+        )
 
     def clean_group(self):
         return self.clean_choice("group", "")

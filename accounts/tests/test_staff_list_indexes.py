@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from accounts.forms.staff import StaffListFilterForm
 from accounts.models import Staff
@@ -135,3 +136,34 @@ def test_a_page_sorted_by_group_reads_its_rows_through_the_groups_index(
         plan = [row[-1] for row in cursor.fetchall()]
     assert "SEARCH V0 USING COVERING INDEX staff_group_by_last_name (subject_group_id=?)" in plan
     assert not [step for step in plan if step.startswith("SCAN")]
+
+
+# Rendering
+# ------------------------------------------------------------------------------
+def test_each_row_links_to_the_members_page_and_their_edit_page(client_as, manager):
+    ada = StaffFactory(first_name="Ada", last_name="Lovelace")
+
+    response = client_as(manager).get(reverse("staff:list"), {"q": "lovelace"})
+
+    detail = reverse("staff:detail", kwargs={"pk": ada.pk})
+    update = reverse("staff:update", kwargs={"pk": ada.pk})
+    assertContains(response, f'<a href="{detail}">Ada</a>', html=True)
+    assertContains(response, f'<a href="{detail}">Lovelace</a>', html=True)
+    assertContains(response, f'href="{update}">Edit<span class="visually-hidden"> Ada Lovelace')
+
+
+@pytest.mark.parametrize(
+    ("params", "selected"),
+    [
+        ({}, ['<option value="" selected>All subject groups</option>']),
+        ({"group": "none"}, ['<option value="none" selected>No subject group</option>']),
+        ({"status": "inactive"}, ['<option value="inactive" selected>Inactive</option>']),
+        ({"q": '"><b>x'}, ['<input type="search" name="q" value="&quot;&gt;&lt;b&gt;x"']),
+        ({"sort": "-email"}, ['<input type="hidden" name="sort" value="-email" id="id_sort">']),
+    ],
+)
+def test_the_filter_bar_shows_what_was_chosen(client_as, manager, params, selected):
+    response = client_as(manager).get(reverse("staff:list"), params)
+
+    for html in selected:
+        assertContains(response, html)

@@ -26,6 +26,7 @@ from lists.views import (
     GroupedPaginator,
     KeysFirstPaginator,
     PagedObjectListMixin,
+    url_for_pk,
 )
 from records.views import ObjectSuccessMessageMixin
 
@@ -59,6 +60,14 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
     paginator_class = KeysFirstPaginator
     template_name = "accounts/staff_list.html"
     content_template_name = "accounts/_staff_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Each row's links, without reversing a URL for each.
+        detail_url, update_url = url_for_pk("staff:detail"), url_for_pk("staff:update")
+        for member in context["staff_list"]:
+            member.detail_url, member.update_url = detail_url(member.pk), update_url(member.pk)
+        return context
 
     def get_paginator(self, queryset, per_page, **kwargs):
         # A page's rows are fetched by their keys, without searching again.
