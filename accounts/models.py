@@ -134,10 +134,17 @@ class Staff(AuditedModel, VersionedModel, AbstractUser):
                 fields=["first_name", "last_name", "id", "is_active"], name="staff_by_first_name"
             ),
             models.Index(fields=["email", "id", "is_active"], name="staff_by_email"),
-            # A group's members by name; and, a group at a time, the list by group.
+            # A group's members in each order; and, a group at a time, the list by group.
             models.Index(
                 fields=["subject_group", "last_name", "first_name", "id", "is_active"],
                 name="staff_group_by_last_name",
+            ),
+            models.Index(
+                fields=["subject_group", "first_name", "last_name", "id", "is_active"],
+                name="staff_group_by_first_name",
+            ),
+            models.Index(
+                fields=["subject_group", "email", "id", "is_active"], name="staff_group_by_email"
             ),
             # Each subject group's count of active staff.
             models.Index(fields=["subject_group", "is_active"], name="staff_group_active"),
