@@ -1,8 +1,12 @@
 """Searching staff through an index, with the matching rules of a plain search."""
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.hashers import make_password
-from django.db import connection
+from django.db import ProgrammingError, connection
+from django.db.backends.utils import CursorWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -162,3 +166,29 @@ def test_a_search_is_run_for_the_count_and_the_pages_keys_not_again_for_its_rows
     # SQLite first asks how many rows the index finds (COMMON).
     assert len(searching) == (3 if connection.vendor == "sqlite" else 2)
     assert len(response.context["staff_list"]) == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's trigram indexes")
+def test_where_pg_trgm_cannot_be_created_the_index_is_left_out_and_search_still_works(
+    people, monkeypatch
+):
+    migration = importlib.import_module("accounts.migrations.0011_staff_search")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP EXTENSION IF EXISTS pg_trgm CASCADE")
+    execute = CursorWrapper.execute
+
+    def refuse_extensions(self, sql, params=None):
+        if sql.startswith("CREATE EXTENSION"):
+            raise ProgrammingError('permission denied to create extension "pg_trgm"')
+        return execute(self, sql, params)
+
+    # As for a role without the CREATE privilege on the database.
+    monkeypatch.setattr(CursorWrapper, "execute", refuse_extensions)
+    with connection.schema_editor() as schema_editor:
+        migration.create_search_indexes(django_apps, schema_editor)
+    monkeypatch.undo()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'staff_search_trgm'")
+        assert cursor.fetchone() is None
+    assert found(StaffListFilterForm, "smith") == found(PlainSearch, "smith") != []
