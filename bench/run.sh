@@ -6,8 +6,13 @@
 #
 #   bash bench/run.sh
 #
+# Then the "mixed" workload: BENCH_MIXED addresses (3,000) drawn at random over
+# pages, sort orders, statuses, groups and searches (bench/mixed_urls.py), asked
+# in turn (bench/mixed.lua), so that nearly every request is a new address; with
+# the list cache as configured and, from a second server, switched off.
+#
 # Knobs: BENCH_STAFF, BENCH_GROUPS, BENCH_DURATION (wrk's -d), BENCH_THREADS,
-# BENCH_CONNECTIONS, BENCH_PORT.
+# BENCH_CONNECTIONS, BENCH_PORT, BENCH_MIXED.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +21,7 @@ GROUPS_=${BENCH_GROUPS:-40}
 DURATION=${BENCH_DURATION:-10s}
 THREADS=${BENCH_THREADS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-8}
+MIXED=${BENCH_MIXED:-3000}
 PY=.venv/bin/python
 
 make --no-print-directory --quiet install
@@ -30,11 +36,12 @@ fi
 
 WORK=$(mktemp -d /tmp/schoolstaff-bench.XXXXXX)
 GUNICORN_PID=
+UNCACHED_PID=
 stop() {
-    if [ -n "$GUNICORN_PID" ]; then
-        kill "$GUNICORN_PID" 2>/dev/null || true
-        wait "$GUNICORN_PID" 2>/dev/null || true
-    fi
+    for pid in $GUNICORN_PID $UNCACHED_PID; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$WORK"
 }
 trap stop EXIT
@@ -48,8 +55,14 @@ export DJANGO_SECRET_KEY
 export DJANGO_LOG_LEVEL=WARNING
 # Long enough that the session cannot end during the run.
 export DJANGO_SESSION_IDLE_MINUTES=30
-PORT=${BENCH_PORT:-$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+free_port() {
+    $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PORT=${BENCH_PORT:-$(free_port)}
 BASE=http://127.0.0.1:$PORT
+# The same site with the list cache switched off, for the mixed workload.
+UNCACHED_PORT=$(free_port)
+UNCACHED_BASE=http://127.0.0.1:$UNCACHED_PORT
 
 echo "Preparing $STAFF staff in $GROUPS_ groups in $WORK ..."
 $PY manage.py collectstatic --noinput --verbosity 0
@@ -74,18 +87,26 @@ if [ "${QUERIES[0]}" != 2 ]; then
     exit 1
 fi
 
+echo "Drawing $MIXED addresses for the mixed workload ..."
+$PY -m bench.mixed_urls "$MIXED" >"$WORK/mixed.txt"
+
 $PY -m gunicorn schoolstaff.wsgi:application --workers 2 --bind "127.0.0.1:$PORT" \
     --error-logfile "$WORK/gunicorn.log" &
 GUNICORN_PID=$!
-for _ in $(seq 50); do
-    curl -s -o /dev/null "$BASE/accounts/login/" && break
-    sleep 0.2
+DJANGO_LIST_CACHE_SECONDS=0 $PY -m gunicorn schoolstaff.wsgi:application --workers 2 \
+    --bind "127.0.0.1:$UNCACHED_PORT" --error-logfile "$WORK/gunicorn-uncached.log" &
+UNCACHED_PID=$!
+for base in "$BASE" "$UNCACHED_BASE"; do
+    for _ in $(seq 50); do
+        curl -s -o /dev/null "$base/accounts/login/" && break
+        sleep 0.2
+    done
+    if ! curl -s -o /dev/null "$base/accounts/login/"; then
+        echo "gunicorn did not start:" >&2
+        cat "$WORK"/gunicorn*.log >&2
+        exit 1
+    fi
 done
-if ! curl -s -o /dev/null "$BASE/accounts/login/"; then
-    echo "gunicorn did not start:" >&2
-    cat "$WORK/gunicorn.log" >&2
-    exit 1
-fi
 
 # Sign in through the login form, as a browser does: CSRF cookie, then token.
 JAR=$WORK/cookies.txt
@@ -103,7 +124,7 @@ COOKIE="Cookie: sessionid=$(awk '$6 == "sessionid" {print $7}' "$JAR")"
 # A page that redirects (to the login page, say) would be timed as a success.
 expect_200() {
     local status
-    status=$(curl -s -o /dev/null -w '%{http_code}' -H "$COOKIE" "$BASE$1")
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "$COOKIE" "${2:-$BASE}$1")
     if [ "$status" != 200 ]; then
         echo "$1 answered $status, not 200." >&2
         exit 1
@@ -116,6 +137,20 @@ measure() {
     wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$COOKIE" "$BASE$1" >/dev/null  # Warm up.
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$COOKIE" "$BASE$1" \
         >"$WORK/wrk.txt"
+    summarize "$1"
+}
+
+# The same for the mixed workload's addresses in turn, from the server at $1. The
+# warm-up asks for the home page only, so that no address is asked for twice.
+measure_mixed() {
+    while read -r url; do expect_200 "$url" "$1"; done < <(head -20 "$WORK/mixed.txt")
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$COOKIE" "$1/" >/dev/null
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$COOKIE" \
+        -s bench/mixed.lua "$1/" -- "$WORK/mixed.txt" >"$WORK/wrk.txt"
+    summarize "mixed workload at $1"
+}
+
+summarize() {
     if grep -q "Non-2xx" "$WORK/wrk.txt"; then
         echo "$1: some responses were errors:" >&2
         cat "$WORK/wrk.txt" >&2
@@ -135,6 +170,15 @@ for url in "${URLS[@]:1}"; do
     CEILINGS+=("$(measure "${URLS[0]}")")
     RESULTS+=("$(measure "$url")")
 done
+CACHE_SECONDS=$($PY manage.py shell --verbosity 0 --command \
+    'from django.conf import settings; print(settings.LIST_CACHE_SECONDS)')
+NAMES+=("mixed workload, list cache ${CACHE_SECONDS}s" "mixed workload, list cache off")
+URLS+=("$MIXED addresses" "$MIXED addresses")
+QUERIES+=("–" "–")
+CEILINGS+=("$(measure "${URLS[0]}")")
+RESULTS+=("$(measure_mixed "$BASE")")
+CEILINGS+=("$(measure "${URLS[0]}")")
+RESULTS+=("$(measure_mixed "$UNCACHED_BASE")")
 expect_200 /  # Still signed in.
 
 row() {

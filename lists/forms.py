@@ -55,11 +55,16 @@ class ListFilterForm(forms.Form):
 
     def filter(self, queryset):
         self.is_valid()
-        for word in self.cleaned_data["q"].split():
+        queryset = self.search(queryset, self.cleaned_data["q"].split())
+        return queryset.order_by(*self.ordering())
+
+    def search(self, queryset, words):
+        """The rows with each word in one of `search_fields`, ignoring case."""
+        for word in words:
             queryset = queryset.filter(
                 reduce(or_, (Q(**{f"{field}__icontains": word}) for field in self.search_fields))
             )
-        return queryset.order_by(*self.ordering())
+        return queryset
 
     def ordering(self):
         sort = self.cleaned_data["sort"]

@@ -1,12 +1,16 @@
 """List pages searched, filtered, sorted and paged from the query string, and their CSV files."""
 
 import hashlib
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.views.generic import View
@@ -20,14 +24,76 @@ class KeysFirstPaginator(Paginator):
 
     A deep page (page 1,000 of 2,000) then skips its offset in an index rather
     than reading and dropping 25,000 whole rows: two queries, either way fast.
+    The rows are fetched by their keys from `rows` (the list before it was
+    searched and filtered, with what it selects), so that a search is not run
+    again for them.
     """
+
+    def __init__(self, object_list, per_page, *, rows=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.rows = object_list if rows is None else rows
 
     def page(self, number):
         page = super().page(number)
         keys = list(page.object_list.values_list("pk", flat=True))
-        rows = self.object_list.filter(pk__in=keys).in_bulk()
+        rows = self.rows.filter(pk__in=keys).in_bulk()
         page.object_list = [rows[key] for key in keys]
         return page
+
+
+class GroupedPaginator(KeysFirstPaginator):
+    """Page a list sorted by a related row (a subject group), without sorting the whole list.
+
+    The rows of each group are counted, an index's GROUP BY; the groups are put
+    in the list's order (their names, those without a group last); a page's rows
+    are then the right slices of one or two groups, each found in an index on
+    (group, the order within a group). The rows come in one query, ordered as
+    `object_list` is, so that a page shows what sorting the whole list would.
+    """
+
+    def __init__(self, object_list, per_page, *, group_field, groups, within, descending, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.group_field = group_field
+        # A callable giving the groups' keys in the list's ascending order.
+        self.groups = groups
+        # The order within a group, as in the list: descending if it is.
+        self.within = within
+        self.descending = descending
+
+    @cached_property
+    def segments(self):
+        """(group key, number of rows) for each group with rows, in the list's order."""
+        counts = dict(
+            self.object_list.order_by()
+            .values_list(self.group_field)
+            .annotate(rows=Count("pk"))
+            .values_list(self.group_field, "rows")
+        )
+        # Rows without a group come last, and first when the list is reversed.
+        order = [*self.groups(), None]
+        segments = [(key, counts[key]) for key in order if key in counts]
+        return segments[::-1] if self.descending else segments
+
+    @cached_property
+    def count(self):
+        return sum(rows for _, rows in self.segments)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        slices, start = [], 0
+        for key, rows in self.segments:
+            if start < top and bottom < start + rows:
+                members = self.object_list.filter(**{self.group_field: key}).order_by(*self.within)
+                first = max(bottom - start, 0)
+                keys = members.values("pk")[first : min(top - start, rows)]
+                slices.append(Q(pk__in=keys))
+            start += rows
+        if not slices:
+            return Page([], number, self)
+        rows = self.rows.filter(reduce(or_, slices)).order_by(*self.object_list.query.order_by)
+        return Page(list(rows), number, self)
 
 
 class ForgivingPaginationMixin:
@@ -86,11 +152,15 @@ class FilteredListMixin(ForgivingPaginationMixin):
     filter_form_class = None
     paginate_by = 25
 
+    @cached_property
+    def filter_form(self):
+        form = self.filter_form_class(self.request.GET)
+        form.is_valid()
+        self.list_notices.extend(form.notices)
+        return form
+
     def get_queryset(self):
-        self.filter_form = self.filter_form_class(self.request.GET)
-        queryset = self.filter_form.filter(super().get_queryset())
-        self.list_notices.extend(self.filter_form.notices)
-        return queryset
+        return self.filter_form.filter(super().get_queryset())
 
     def get_context_data(self, **kwargs):
         form = self.filter_form
@@ -117,19 +187,25 @@ class CachedListMixin:
         return [self.template_name]
 
     def get(self, request, *args, **kwargs):
-        self.object_list = self.get_queryset()
+        # The list's query is made only when the content is not kept: making it
+        # may take a query (a search's, say).
         key = self.content_cache_key()
         content = cache.get(key) if key else None
         if content is None:
+            self.object_list = self.listed
             context = self.get_context_data()
             content = render_to_string(self.content_template_name, context, request)
             if key and not context["notices"]:
                 cache.set(key, content, settings.LIST_CACHE_SECONDS)
         return self.render_to_response({"content": mark_safe(content)})
 
+    @cached_property
+    def listed(self):
+        return self.get_queryset()
+
     def content_cache_key(self):
         """The key of this page's content, or None when it is not to be kept."""
-        if not settings.LIST_CACHE_SECONDS or self.list_notices:
+        if not settings.LIST_CACHE_SECONDS or self.filter_form.notices:
             return None
         version = DirectoryVersion.objects.current()
         if version is None:
@@ -138,7 +214,7 @@ class CachedListMixin:
         list_key = f"list:{self.content_template_name}:{version}:{digest(filters)}"
         # Counted once per list, so that a page past the end is known without the database.
         self.known_count = cache.get_or_set(
-            f"{list_key}:count", self.object_list.count, settings.LIST_CACHE_SECONDS
+            f"{list_key}:count", lambda: self.listed.count(), settings.LIST_CACHE_SECONDS
         )
         number = self.page_number()
         if number > max(1, -(-self.known_count // self.paginate_by)):
@@ -146,6 +222,12 @@ class CachedListMixin:
         user = self.request.user
         viewer = [user.is_superuser, *sorted(user.get_all_permissions())]
         return f"{list_key}:{number}:{digest(viewer)}"
+
+
+def url_for_pk(name):
+    """`reverse(name, kwargs={"pk": pk})` for any pk, reversed once: for a list's rows."""
+    head, tail = reverse(name, kwargs={"pk": 2147483647}).split("2147483647")
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def digest(values):

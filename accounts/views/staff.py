@@ -24,8 +24,10 @@ from audit.models import AuditEvent
 from lists.views import (
     CachedListMixin,
     FilteredListMixin,
+    GroupedPaginator,
     KeysFirstPaginator,
     PagedObjectListMixin,
+    url_for_pk,
 )
 from records.views import ObjectSuccessMessageMixin
 
@@ -59,6 +61,32 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
     paginator_class = KeysFirstPaginator
     template_name = "accounts/staff_list.html"
     content_template_name = "accounts/_staff_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Each row's links, without reversing a URL for each.
+        detail_url, update_url = url_for_pk("staff:detail"), url_for_pk("staff:update")
+        for member in context["staff_list"]:
+            member.detail_url, member.update_url = detail_url(member.pk), update_url(member.pk)
+        return context
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # A page's rows are fetched by their keys, without searching again.
+        kwargs["rows"] = self.queryset
+        sort = self.filter_form.cleaned_data["sort"]
+        if sort.removeprefix("-") != "subject_group":
+            return super().get_paginator(queryset, per_page, **kwargs)
+        # By group, a group at a time: no index holds the groups' names.
+        way = "-" if sort.startswith("-") else ""
+        return GroupedPaginator(
+            queryset,
+            per_page,
+            group_field="subject_group",
+            groups=lambda: [pk for pk, _ in self.filter_form.groups],
+            within=[f"{way}last_name", f"{way}first_name", f"{way}pk"],
+            descending=bool(way),
+            **kwargs,
+        )
 
 
 class StaffDetailView(DetailView):

@@ -1,0 +1,169 @@
+"""The staff list is found through indexes: every sort, status, group and search, at any page."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+
+from accounts.forms.staff import StaffListFilterForm
+from accounts.models import Staff
+from accounts.tests.factories import StaffFactory
+from subjects.tests.factories import SubjectGroupFactory
+
+SORTS = ["first_name", "last_name", "email", "subject_group"]
+SORTS_BOTH_WAYS = [*SORTS, *(f"-{sort}" for sort in SORTS)]
+STATUSES = ["active", "inactive", "all"]
+
+
+def listed(response):
+    return [member.email for member in response.context["staff_list"]]
+
+
+# Sorting by subject group, a group at a time
+# ------------------------------------------------------------------------------
+@pytest.fixture
+def staff_in_groups_of_every_size(db):
+    """57 staff: groups of 1, 2, 13 and 30 members (names out of creation order), 11 in none."""
+    groups = [SubjectGroupFactory(name=name) for name in ("Music", "art", "Drama", "Biology")]
+    sizes = {"Music": 30, "art": 1, "Drama": 13, "Biology": 2}
+    number = 0
+    for group in [*groups, None]:
+        for _ in range(sizes[group.name] if group else 11):
+            # Some names shared, so that the primary key decides between them.
+            StaffFactory(
+                subject_group=group,
+                last_name=["Smith", "Jones", "Ng"][number % 3],
+                first_name=["Ann", "Bo"][number % 2],
+                is_active=number % 7 != 0,
+            )
+            number += 1
+
+
+def whole_list_sorted_by_group(**params):
+    """The list's order as sorting every row by group name would give it."""
+    form = StaffListFilterForm(params)
+    return list(form.filter(Staff.objects.all()).values_list("email", flat=True))
+
+
+@pytest.mark.parametrize("sort", ["subject_group", "-subject_group"])
+@pytest.mark.parametrize("params", [{}, {"status": "all"}, {"status": "inactive"}, {"q": "smith"}])
+def test_pages_sorted_by_group_are_the_whole_list_sorted_and_cut_into_pages(
+    client_as, manager, staff_in_groups_of_every_size, sort, params
+):
+    client = client_as(manager)
+    expected = whole_list_sorted_by_group(sort=sort, **params)
+
+    shown = []
+    for page in range(1, -(-len(expected) // 25) + 1):
+        response = client.get(reverse("staff:list"), {"sort": sort, "page": page, **params})
+        shown += listed(response)
+        assert response.context["paginator"].count == len(expected)
+
+    assert shown == expected
+
+
+def test_staff_without_a_group_come_last_and_first_when_reversed(
+    client_as, manager, staff_in_groups_of_every_size
+):
+    client = client_as(manager)
+
+    last_page = client.get(reverse("staff:list"), {"sort": "subject_group", "page": 3})
+    first_page = client.get(reverse("staff:list"), {"sort": "-subject_group"})
+
+    assert [member.subject_group for member in last_page.context["staff_list"]][-1] is None
+    assert [member.subject_group for member in first_page.context["staff_list"]][0] is None
+
+
+def test_an_empty_list_sorted_by_group_shows_no_staff(client_as, manager):
+    response = client_as(manager).get(
+        reverse("staff:list"), {"sort": "subject_group", "q": "nobody-is-called-this"}
+    )
+
+    assert listed(response) == []
+    assert response.context["paginator"].count == 0
+
+
+# Query plans
+# ------------------------------------------------------------------------------
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's plans; PostgreSQL's are in docs/performance.md"
+)
+
+
+def page_keys_plan(params, offset=1000):
+    """SQLite's plan for a deep page's keys, as the staff list asks for them."""
+    form = StaffListFilterForm(params)
+    keys = form.filter(Staff.objects.all()).values("pk")[offset : offset + 25]
+    return keys.explain()
+
+
+@sqlite_only
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("sort", [sort for sort in SORTS_BOTH_WAYS if "subject_group" not in sort])
+def test_every_sort_and_status_walks_an_index_without_sorting(db, sort, status):
+    plan = page_keys_plan({"sort": sort, "status": status})
+
+    assert "USING COVERING INDEX staff_by_" in plan
+    assert "TEMP B-TREE" not in plan
+
+
+@sqlite_only
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("group", ["1", "none"])
+@pytest.mark.parametrize("sort", [sort for sort in SORTS_BOTH_WAYS if "subject_group" not in sort])
+def test_a_group_in_every_sort_walks_an_index_of_the_group_without_sorting(db, sort, status, group):
+    SubjectGroupFactory(pk=1)
+
+    plan = page_keys_plan({"sort": sort, "status": status, "group": group}, offset=100)
+
+    assert f"USING COVERING INDEX staff_group_by_{sort.removeprefix('-')}" in plan
+    assert "TEMP B-TREE" not in plan
+
+
+@sqlite_only
+@pytest.mark.parametrize("sort", ["subject_group", "-subject_group"])
+@pytest.mark.parametrize("status", STATUSES)
+def test_a_page_sorted_by_group_reads_its_rows_through_the_groups_index(
+    client_as, manager, staff_in_groups_of_every_size, sort, status
+):
+    with CaptureQueriesContext(connection) as queries:
+        client_as(manager).get(reverse("staff:list"), {"sort": sort, "status": status})
+
+    [rows] = [query["sql"] for query in queries if "IN (SELECT V0" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {rows}")
+        plan = [row[-1] for row in cursor.fetchall()]
+    assert "SEARCH V0 USING COVERING INDEX staff_group_by_last_name (subject_group_id=?)" in plan
+    assert not [step for step in plan if step.startswith("SCAN")]
+
+
+# Rendering
+# ------------------------------------------------------------------------------
+def test_each_row_links_to_the_members_page_and_their_edit_page(client_as, manager):
+    ada = StaffFactory(first_name="Ada", last_name="Lovelace")
+
+    response = client_as(manager).get(reverse("staff:list"), {"q": "lovelace"})
+
+    detail = reverse("staff:detail", kwargs={"pk": ada.pk})
+    update = reverse("staff:update", kwargs={"pk": ada.pk})
+    assertContains(response, f'<a href="{detail}">Ada</a>', html=True)
+    assertContains(response, f'<a href="{detail}">Lovelace</a>', html=True)
+    assertContains(response, f'href="{update}">Edit<span class="visually-hidden"> Ada Lovelace')
+
+
+@pytest.mark.parametrize(
+    ("params", "selected"),
+    [
+        ({}, ['<option value="" selected>All subject groups</option>']),
+        ({"group": "none"}, ['<option value="none" selected>No subject group</option>']),
+        ({"status": "inactive"}, ['<option value="inactive" selected>Inactive</option>']),
+        ({"q": '"><b>x'}, ['<input type="search" name="q" value="&quot;&gt;&lt;b&gt;x"']),
+        ({"sort": "-email"}, ['<input type="hidden" name="sort" value="-email" id="id_sort">']),
+    ],
+)
+def test_the_filter_bar_shows_what_was_chosen(client_as, manager, params, selected):
+    response = client_as(manager).get(reverse("staff:list"), params)
+
+    for html in selected:
+        assertContains(response, html)
