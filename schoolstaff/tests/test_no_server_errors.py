@@ -363,6 +363,10 @@ SITE = {
     "subjects:delete": Endpoint(targets=records_and_odd_pks("subject_group")),
     "audit:list": Endpoint(get=AUDIT_LIST, twice=True),
     "audit:export": Endpoint(get=AUDIT_LIST, twice=True),
+    "two_factor:verify": Endpoint(get=("next",), post=("otp_token", "next")),
+    "two_factor:setup_app": Endpoint(get=("next",), post=("otp_token",)),
+    "two_factor:remove_app": Endpoint(post=("otp_token",)),
+    "two_factor:reset": Endpoint(targets=records_and_odd_pks("ada", "superuser")),
 }
 
 
@@ -640,6 +644,9 @@ WITHOUT_PARAMETERS = (
     "admin:index",
     "admin:jsi18n",
     "admin:password_change_done",
+    "two_factor:security",
+    "two_factor:recovery_codes",
+    "two_factor:recovery_codes_download",
 )
 
 # The parameters that name a day or a time, which the site's time zone places: walked
