@@ -59,3 +59,9 @@ def make_step_overdue(client):
     session = client.session
     session[policy.STEP_DUE_SINCE] = time.time() - policy.settings.TWO_FACTOR_STEP_SECONDS - 1
     session.save()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run what waits for the transaction to commit: the emails."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
