@@ -38,6 +38,11 @@ def verify_session(request, device):
     policy.second_step_passed(request)
 
 
+def second_step_pending(request):
+    """Whether the page is shown between the password and the second factor (no menus)."""
+    return bool(request.session.get(policy.STEP_DUE_SINCE))
+
+
 class CodeCheckMixin:
     """A form that asks for a code: wrong codes count towards the sign-in lockout."""
 
@@ -84,7 +89,11 @@ class SecondStepView(CodeCheckMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "next": next_url(self.request)}
+        return {
+            **super().get_context_data(**kwargs),
+            "next": next_url(self.request),
+            "second_step": second_step_pending(self.request),
+        }
 
     def form_valid(self, form):
         verify_session(self.request, form.device)
@@ -131,7 +140,7 @@ class AppSetupView(FormView):
             "qr_svg": mark_safe(qr_code.svg_inline(scale=4, light="#fff", omitsize=False)),
             "key": " ".join(key[i : i + 4] for i in range(0, len(key), 4)),
             "required": policy.required_for(self.request.user),
-            "next": next_url(self.request),
+            "second_step": second_step_pending(self.request),
         }
 
     def form_valid(self, form):

@@ -1,5 +1,7 @@
 """Test clients signed in after both steps, or after the password only."""
 
+import time
+
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -12,6 +14,13 @@ def current_code(device, steps_ahead=0):
     """The code the person's app shows now (or `steps_ahead` 30-second steps later)."""
     code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift + steps_ahead)
     return f"{code:06d}"
+
+
+def unused_code(device):
+    """A code the device accepts now: the current one, or the next if that was used."""
+    device.refresh_from_db()
+    now = int((time.time() - device.t0) // device.step) + device.drift
+    return current_code(device, steps_ahead=1 if device.last_t >= now else 0)
 
 
 def give_app(user):
