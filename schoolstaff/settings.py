@@ -75,6 +75,7 @@ THIRD_PARTY_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",  # Passkeys, as a second factor and to sign in without a password.
 ]
 # Each uses only those above it (docs/architecture.md).
 LOCAL_APPS = [
@@ -186,6 +187,8 @@ AUTHENTICATION_BACKENDS = [
     # Refuses sign-in while locked out; then Django's own backend signs in.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Signing in with a passkey alone (two_factor's passkey views).
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 
 # NIST SP 800-63B: long passwords, any characters, no composition rules, no expiry.
@@ -267,6 +270,12 @@ TWO_FACTOR_STEP_SECONDS = env_int("DJANGO_TWO_FACTOR_STEP_MINUTES", 10) * 60
 OTP_TOTP_ISSUER = "School Staff"
 # The admin's pages of devices do not show other people's keys.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Passkeys belong to one domain (never an IP address) and are used from these origins.
+OTP_WEBAUTHN_RP_NAME = "School Staff"
+OTP_WEBAUTHN_RP_ID = os.environ.get("DJANGO_PASSKEY_DOMAIN", "localhost")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "DJANGO_PASSKEY_ORIGINS", "http://localhost:8000,https://localhost:8000"
+)
 
 # Sessions
 # ------------------------------------------------------------------------------

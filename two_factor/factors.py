@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.emails import send_account_email
 from audit.actors import client_ip
@@ -22,6 +23,7 @@ from audit.models import AuditEvent
 
 RECOVERY_CODE_COUNT = 10
 APP_NAME = "Authenticator app"
+PASSKEY_NAME = "Passkey"
 
 
 def app_of(user):
@@ -29,9 +31,19 @@ def app_of(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def passkeys_of(user):
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at")
+
+
 def has_factor(user):
     """Whether the user has a factor of their own: recovery codes only back one up."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists() or passkeys_of(user).exists()
+    )
+
+
+def factor_count(user):
+    return TOTPDevice.objects.filter(user=user, confirmed=True).count() + passkeys_of(user).count()
 
 
 def recovery_codes_left(user):
@@ -125,12 +137,27 @@ def recovery_code_used(user, request):
 
 
 def remove_app(device, request):
-    """Remove the app, and the recovery codes that backed it up if it was the last factor."""
+    """Remove the app, and the recovery codes if nothing is left for them to back up."""
     user = device.user
     device.delete()
     if not has_factor(user):
         StaticDevice.objects.filter(user=user).delete()
     announce(AuditEvent.Kind.TWO_FACTOR_REMOVED, user, request, factor=APP_NAME)
+
+
+def passkey_added(device, request):
+    announce(AuditEvent.Kind.TWO_FACTOR_ADDED, device.user, request, factor=PASSKEY_NAME)
+
+
+def remove_passkey(device, request):
+    """Remove a passkey, and the recovery codes if nothing is left for them to back up."""
+    user = device.user
+    device.delete()
+    if not has_factor(user):
+        StaticDevice.objects.filter(user=user).delete()
+    announce(
+        AuditEvent.Kind.TWO_FACTOR_REMOVED, user, request, factor=f"The passkey “{device.name}”"
+    )
 
 
 def reset_factors(staff, request=None, actor=None):

@@ -61,3 +61,15 @@ class AppSetupForm(forms.Form):
         if not (code.isdigit() and len(code) == 6 and self.device.verify_token(code)):
             raise forms.ValidationError(self.error_messages["invalid_code"], code="invalid_code")
         return code
+
+
+class ConfirmForm(forms.Form):
+    """Nothing to type: the session has just passed a second factor."""
+
+
+class PasskeyNameForm(forms.Form):
+    credential = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    name = forms.CharField(max_length=64, required=False)
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())

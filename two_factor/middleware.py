@@ -17,7 +17,14 @@ class SecondStepRequiredMiddleware:
     second step must be passed within TWO_FACTOR_STEP_SECONDS of the password.
     """
 
-    allowed_views = {"two_factor:verify", "logout"}
+    allowed_views = {
+        "two_factor:verify",
+        "logout",
+        # A passkey instead of a code.
+        "otp_webauthn:credential-authentication-begin",
+        "otp_webauthn:credential-authentication-complete",
+        "otp_webauthn:js-i18n-catalog",
+    }
     allowed_views_to_enrol = allowed_views | {"two_factor:setup_app"}
 
     def __init__(self, get_response):

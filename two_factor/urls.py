@@ -14,6 +14,12 @@ urlpatterns = [
         views.RecoveryCodesDownloadView.as_view(),
         name="recovery_codes_download",
     ),
+    path("security/passkeys/name/", views.PasskeyNameView.as_view(), name="name_passkey"),
+    path(
+        "security/passkeys/<int:pk>/remove/",
+        views.PasskeyRemoveView.as_view(),
+        name="remove_passkey",
+    ),
     path("security/reset/<int:pk>/", views.ResetView.as_view(), name="reset"),
     path("two-factor/", views.SecondStepView.as_view(), name="verify"),
 ]

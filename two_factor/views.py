@@ -1,3 +1,5 @@
+import json
+import time
 from base64 import b32encode
 
 import django_otp
@@ -13,12 +15,17 @@ from django.utils.safestring import mark_safe
 from django.views.generic import FormView, TemplateView, View
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn import views as passkey_views
+from django_otp_webauthn.models import WebAuthnCredential
 
 from . import factors, policy
-from .forms import AppSetupForm, SecondStepForm
+from .forms import AppSetupForm, ConfirmForm, PasskeyNameForm, SecondStepForm
 
 # New recovery codes wait here between being made and being shown (and downloaded).
 NEW_RECOVERY_CODES = "two_factor_new_recovery_codes"
+# When the session last passed a second factor: removing a passkey asks for a recent one.
+VERIFIED_AT = "two_factor_verified_at"
+FRESH_SECONDS = 5 * 60
 
 
 def next_url(request):
@@ -36,6 +43,11 @@ def verify_session(request, device):
     django_otp.login(request, device)
     request.session.cycle_key()
     policy.second_step_passed(request)
+    request.session[VERIFIED_AT] = time.time()
+
+
+def verified_recently(request):
+    return time.time() - request.session.get(VERIFIED_AT, 0) < FRESH_SECONDS
 
 
 def second_step_pending(request):
@@ -93,6 +105,7 @@ class SecondStepView(CodeCheckMixin, FormView):
             **super().get_context_data(**kwargs),
             "next": next_url(self.request),
             "second_step": second_step_pending(self.request),
+            "has_passkey": factors.passkeys_of(self.request.user).exists(),
         }
 
     def form_valid(self, form):
@@ -210,13 +223,17 @@ class SecurityView(TemplateView):
         # Shown once: leaving their page for this one forgets them.
         self.request.session.pop(NEW_RECOVERY_CODES, None)
         app = factors.app_of(user)
-        required = policy.required_for(user)
+        passkeys = list(factors.passkeys_of(user))
+        # Nobody the policy covers removes their last factor.
+        can_remove = not policy.required_for(user) or (app is not None) + len(passkeys) > 1
         return {
             **super().get_context_data(**kwargs),
             "app": app,
+            "passkeys": passkeys,
             "recovery_codes_left": factors.recovery_codes_left(user),
-            "required": required,
-            "can_remove_app": app is not None and not required,
+            "required": policy.required_for(user),
+            "can_remove": can_remove,
+            "can_add_passkey": user.is_verified() or not factors.has_factor(user),
         }
 
 
@@ -230,7 +247,7 @@ class AppRemoveView(CodeCheckMixin, FormView):
         self.app = factors.app_of(request.user)
         if self.app is None:
             return redirect("two_factor:security")
-        if policy.required_for(request.user):
+        if policy.required_for(request.user) and factors.factor_count(request.user) == 1:
             messages.error(
                 request,
                 "Your account needs a second factor, so your authenticator app cannot be "
@@ -241,8 +258,96 @@ class AppRemoveView(CodeCheckMixin, FormView):
 
     def form_valid(self, form):
         factors.remove_app(self.app, self.request)
-        messages.success(self.request, "Your authenticator app and recovery codes were removed.")
+        messages.success(self.request, "Your authenticator app was removed.")
         return super().form_valid(form)
+
+
+class PasskeyNameView(FormView):
+    """Name a passkey just added (the security page's script posts the name typed)."""
+
+    form_class = PasskeyNameForm
+    http_method_names = ["post"]
+
+    def form_valid(self, form):
+        passkeys = factors.passkeys_of(self.request.user)
+        name = form.cleaned_data["name"]
+        if name and passkeys.filter(pk=form.cleaned_data["credential"]).update(name=name):
+            messages.success(self.request, f"Passkey “{name}” added.")
+        else:
+            messages.success(self.request, "Passkey added.")
+        return redirect("two_factor:security")
+
+    def form_invalid(self, form):
+        return redirect("two_factor:security")
+
+
+class PasskeyRemoveView(CodeCheckMixin, FormView):
+    """Remove a passkey after a fresh verification: a code, or the passkey used just now."""
+
+    template_name = "two_factor/remove_passkey.html"
+    success_url = reverse_lazy("two_factor:security")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_verified():
+            return redirect("two_factor:security")
+        try:
+            self.passkey = factors.passkeys_of(request.user).get(pk=kwargs["pk"])
+        except (WebAuthnCredential.DoesNotExist, ValueError):
+            raise Http404("No such passkey.") from None
+        if policy.required_for(request.user) and factors.factor_count(request.user) == 1:
+            messages.error(
+                request, "Your account needs a second factor: add another before removing this."
+            )
+            return redirect("two_factor:security")
+        self.asks_code = factors.app_of(request.user) is not None and not verified_recently(request)
+        if request.method == "POST" and not (self.asks_code or verified_recently(request)):
+            return redirect(request.path)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_class(self):
+        return SecondStepForm if self.asks_code else ConfirmForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if not self.asks_code:
+            kwargs.pop("user")
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "passkey": self.passkey,
+            "fresh": verified_recently(self.request),
+        }
+
+    def form_valid(self, form):
+        factors.remove_passkey(self.passkey, self.request)
+        messages.success(self.request, f"Passkey “{self.passkey.name}” removed.")
+        return super().form_valid(form)
+
+
+class PasskeyRegistrationCompleteView(passkey_views.CompleteCredentialRegistrationView):
+    """The library's view, which also records the new passkey and emails its owner."""
+
+    def post(self, *args, **kwargs):
+        was_verified = self.request.user.is_verified()
+        response = super().post(*args, **kwargs)
+        device = WebAuthnCredential.objects.get(pk=json.loads(response.content)["id"])
+        device.name = factors.PASSKEY_NAME
+        device.save(update_fields=["name"])
+        factors.passkey_added(device, self.request)
+        if not was_verified:
+            # The library counts a first passkey as passed: so do we, under a new key.
+            verify_session(self.request, device)
+        return response
+
+
+class PasskeyAuthenticationCompleteView(passkey_views.CompleteCredentialAuthenticationView):
+    """The library's view: a passkey signs in (alone, or after the password) under a new key."""
+
+    def complete_auth(self, device):
+        super().complete_auth(device)
+        verify_session(self.request, device)
 
 
 class ResetView(TemplateView):

@@ -11,6 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, StaffFactory
@@ -166,3 +167,94 @@ def test_removal_and_reset_pages_are_accessible(watched_page, sign_in):
     page.get_by_role("link", name="Remove the authenticator app").click()
     expect(page.get_by_role("heading", name="Remove the authenticator app?")).to_be_visible()
     assert_accessible_under_the_csp(page)
+
+
+# Passkeys, with Chromium's virtual authenticator (resident keys, user verification)
+# ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def passkey_site(settings, live_server):
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
+
+
+@pytest.fixture
+def authenticator(watched_page, passkey_site):
+    """A platform authenticator that holds passkeys and verifies its user."""
+    cdp = watched_page.context.new_cdp_session(watched_page)
+    cdp.send("WebAuthn.enable")
+    authenticator_id = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )["authenticatorId"]
+
+    def present(enabled):
+        """Whether the person touches the authenticator as soon as it asks."""
+        cdp.send(
+            "WebAuthn.setAutomaticPresenceSimulation",
+            {"authenticatorId": authenticator_id, "enabled": enabled},
+        )
+
+    return present
+
+
+def add_passkey(page, name):
+    page.goto(reverse("two_factor:security"))
+    page.get_by_label("Name of the new passkey").fill(name)
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.get_by_text(f"Passkey “{name}” added.")).to_be_visible()
+
+
+def test_a_passkey_added_from_the_security_page_signs_in_alone(
+    watched_page, authenticator, sign_in
+):
+    page, staff = watched_page, a_superuser()
+    sign_in(page, staff.email)
+
+    add_passkey(page, "Work laptop")
+    assert WebAuthnCredential.objects.get(user=staff).name == "Work laptop"
+    expect(page.get_by_text("Work laptop", exact=True)).to_be_visible()
+    assert_accessible_under_the_csp(page)
+    page.get_by_role("button", name="Log out").click()
+
+    # Not touched yet: the login page must not sign in by itself before the button is used.
+    authenticator(False)
+    page.goto(reverse("login"))
+    button = page.get_by_role("button", name="Sign in with a passkey")
+    expect(button).to_be_visible()
+    assert_accessible_under_the_csp(page)
+    authenticator(True)
+    button.click()
+
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.goto(reverse("admin:index"))
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    assert page.evaluate("window.cspViolations") == []
+
+
+def test_a_passkey_can_be_the_second_step_after_the_password(watched_page, authenticator, sign_in):
+    page, staff = watched_page, a_superuser()
+    sign_in(page, staff.email)
+    add_passkey(page, "Phone")
+    page.get_by_role("button", name="Log out").click()
+    authenticator(False)
+
+    type_password(page, staff)
+    expect(page.get_by_role("heading", name="Second step")).to_be_visible()
+    authenticator(True)
+    page.get_by_role("button", name="Use a passkey").click()
+
+    # The site's menus come back once the second step is passed.
+    expect(page.get_by_role("link", name="Security")).to_be_visible()
+    page.goto(reverse("admin:index"))
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
