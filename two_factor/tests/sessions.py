@@ -1,5 +1,6 @@
 """Test clients signed in after both steps, or after the password only."""
 
+import os
 import time
 
 from django.test import Client
@@ -52,3 +53,18 @@ def verify_force_login(monkeypatch):
             verify_client_session(self, user)
 
     monkeypatch.setattr(Client, "force_login", force_login_with_second_step)
+
+
+def give_passkey(user, name="Work laptop"):
+    """A confirmed passkey for `user`, as the library stores one (without its ceremony)."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return WebAuthnCredential.objects.create(
+        user=user,
+        name=name,
+        confirmed=True,
+        credential_id=os.urandom(16),
+        public_key=os.urandom(32),
+        sign_count=0,
+        aaguid="00000000-0000-0000-0000-000000000000",
+    )
