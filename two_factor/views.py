@@ -332,6 +332,8 @@ class PasskeyRegistrationCompleteView(passkey_views.CompleteCredentialRegistrati
     def post(self, *args, **kwargs):
         was_verified = self.request.user.is_verified()
         response = super().post(*args, **kwargs)
+        if response.status_code != 200:
+            return response
         device = WebAuthnCredential.objects.get(pk=json.loads(response.content)["id"])
         device.name = factors.PASSKEY_NAME
         device.save(update_fields=["name"])
