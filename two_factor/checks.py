@@ -15,3 +15,17 @@ def check_second_factor_required(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_passkey_domain(app_configs, **kwargs):
+    if not settings.DEBUG and settings.OTP_WEBAUTHN_RP_ID == "localhost":
+        return [
+            Warning(
+                "DJANGO_PASSKEY_DOMAIN is localhost: passkeys work only on this machine.",
+                hint="Set DJANGO_PASSKEY_DOMAIN to the site's domain, and DJANGO_PASSKEY_ORIGINS "
+                "to its https:// address.",
+                id="two_factor.W002",
+            )
+        ]
+    return []

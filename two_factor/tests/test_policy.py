@@ -9,7 +9,7 @@ from pytest_django.asserts import assertRedirects
 
 from accounts.admin_site import StaffAdminSite
 from accounts.tests.factories import StaffFactory
-from two_factor.checks import check_second_factor_required
+from two_factor.checks import check_passkey_domain, check_second_factor_required
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +186,11 @@ def test_check_deploy_runs(settings, capsys):
     call_command("check", "--deploy", "--fail-level", "CRITICAL")
 
     assert "two_factor.W001" in capsys.readouterr().err
+
+
+def test_check_deploy_names_passkeys_kept_to_localhost(settings):
+    settings.DEBUG = False
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    assert [w.id for w in check_passkey_domain(None)] == ["two_factor.W002"]
+    settings.OTP_WEBAUTHN_RP_ID = "staff.school.example"
+    assert check_passkey_domain(None) == []
