@@ -1,7 +1,7 @@
 """After the password, a code: from the app or a recovery code, once each, within minutes."""
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
@@ -91,6 +91,8 @@ def test_a_wrong_code_is_refused_recorded_and_counted_as_a_failed_sign_in(
     assert not verified(client)
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SECOND_STEP_FAILED).count() == 1
     assert AccessAttempt.objects.get(username=superuser.email).failures_since_start == 1
+    # And towards the account's ceiling, from every address.
+    assert AccessFailureLog.objects.filter(username=superuser.email).count() == 1
 
 
 def test_a_code_works_once(after_password, superuser, app_of, code, type_code):
