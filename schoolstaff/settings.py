@@ -270,11 +270,17 @@ TWO_FACTOR_STEP_SECONDS = env_int("DJANGO_TWO_FACTOR_STEP_MINUTES", 10) * 60
 OTP_TOTP_ISSUER = "School Staff"
 # The admin's pages of devices do not show other people's keys.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-# Passkeys belong to one domain (never an IP address) and are used from these origins.
+# Passkeys belong to one domain (never an IP address; by default the first allowed host)
+# and are used from these origins (by default that domain over HTTPS, and locally
+# http://localhost:8000).
 OTP_WEBAUTHN_RP_NAME = "School Staff"
-OTP_WEBAUTHN_RP_ID = os.environ.get("DJANGO_PASSKEY_DOMAIN", "localhost")
+OTP_WEBAUTHN_RP_ID = os.environ.get("DJANGO_PASSKEY_DOMAIN") or ALLOWED_HOSTS[0].lstrip(".")
+if "*" in OTP_WEBAUTHN_RP_ID:
+    OTP_WEBAUTHN_RP_ID = "localhost"
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
-    "DJANGO_PASSKEY_ORIGINS", "http://localhost:8000,https://localhost:8000"
+    "DJANGO_PASSKEY_ORIGINS",
+    f"https://{OTP_WEBAUTHN_RP_ID}"
+    + (",http://localhost:8000" if OTP_WEBAUTHN_RP_ID == "localhost" else ""),
 )
 
 # Sessions
