@@ -6,6 +6,7 @@ sets DJANGO_DEBUG=0 and must then provide DJANGO_SECRET_KEY. The README lists
 each variable.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +32,18 @@ def env_list(name, default):
 
 def env_int(name, default):
     return int(os.environ.get(name) or default)
+
+
+def first_domain(hosts):
+    """The first host name that is neither an IP address nor a pattern; else localhost."""
+    for host in hosts:
+        name = host.lstrip(".")
+        try:
+            ipaddress.ip_address(name.strip("[]"))
+        except ValueError:
+            if name and "*" not in name:
+                return name
+    return "localhost"
 
 
 # Core
@@ -270,13 +283,11 @@ TWO_FACTOR_STEP_SECONDS = env_int("DJANGO_TWO_FACTOR_STEP_MINUTES", 10) * 60
 OTP_TOTP_ISSUER = "School Staff"
 # The admin's pages of devices do not show other people's keys.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-# Passkeys belong to one domain (never an IP address; by default the first allowed host)
+# Passkeys belong to one domain (never an IP address; by default the first allowed host's)
 # and are used from these origins (by default that domain over HTTPS, and locally
 # http://localhost:8000).
 OTP_WEBAUTHN_RP_NAME = "School Staff"
-OTP_WEBAUTHN_RP_ID = os.environ.get("DJANGO_PASSKEY_DOMAIN") or ALLOWED_HOSTS[0].lstrip(".")
-if "*" in OTP_WEBAUTHN_RP_ID:
-    OTP_WEBAUTHN_RP_ID = "localhost"
+OTP_WEBAUTHN_RP_ID = os.environ.get("DJANGO_PASSKEY_DOMAIN") or first_domain(ALLOWED_HOSTS)
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
     "DJANGO_PASSKEY_ORIGINS",
     f"https://{OTP_WEBAUTHN_RP_ID}"
