@@ -211,6 +211,7 @@ def authenticator(watched_page, passkey_site):
 def add_passkey(page, name):
     page.goto(reverse("two_factor:security"))
     page.get_by_label("Name of the new passkey").fill(name)
+    page.wait_for_load_state()
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.get_by_text(f"Passkey “{name}” added.")).to_be_visible()
 
@@ -234,6 +235,7 @@ def test_a_passkey_added_from_the_security_page_signs_in_alone(
     expect(button).to_be_visible()
     assert_accessible_under_the_csp(page)
     authenticator(True)
+    page.wait_for_load_state()
     button.click()
 
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
@@ -252,6 +254,7 @@ def test_a_passkey_can_be_the_second_step_after_the_password(watched_page, authe
     type_password(page, staff)
     expect(page.get_by_role("heading", name="Second step")).to_be_visible()
     authenticator(True)
+    page.wait_for_load_state()  # The library's script has then given the button its handler.
     page.get_by_role("button", name="Use a passkey").click()
 
     # The site's menus come back once the second step is passed.
