@@ -140,9 +140,16 @@ def remove_app(device, request):
     """Remove the app, and the recovery codes if nothing is left for them to back up."""
     user = device.user
     device.delete()
-    if not has_factor(user):
+    no_factor_left = not has_factor(user)
+    if no_factor_left:
         StaticDevice.objects.filter(user=user).delete()
-    announce(AuditEvent.Kind.TWO_FACTOR_REMOVED, user, request, factor=APP_NAME)
+    announce(
+        AuditEvent.Kind.TWO_FACTOR_REMOVED,
+        user,
+        request,
+        factor=APP_NAME,
+        no_factor_left=no_factor_left,
+    )
 
 
 def passkey_added(device, request):
@@ -153,10 +160,15 @@ def remove_passkey(device, request):
     """Remove a passkey, and the recovery codes if nothing is left for them to back up."""
     user = device.user
     device.delete()
-    if not has_factor(user):
+    no_factor_left = not has_factor(user)
+    if no_factor_left:
         StaticDevice.objects.filter(user=user).delete()
     announce(
-        AuditEvent.Kind.TWO_FACTOR_REMOVED, user, request, factor=f"The passkey “{device.name}”"
+        AuditEvent.Kind.TWO_FACTOR_REMOVED,
+        user,
+        request,
+        factor=f"The passkey “{device.name}”",
+        no_factor_left=no_factor_left,
     )
 
 

@@ -84,6 +84,8 @@ def test_removing_a_passkey_asks_for_a_code_when_there_is_an_app(
     assert [m.subject for m in mailoutbox] == [
         "A second factor was removed from your schoolstaff account"
     ]
+    assert "The passkey “Work laptop” was just removed" in mailoutbox[0].body
+    assert "recovery codes" not in mailoutbox[0].body  # The app still has them.
 
 
 def test_removing_a_passkey_without_an_app_asks_for_a_fresh_passkey(client_as, plain_staff):

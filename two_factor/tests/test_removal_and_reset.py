@@ -49,6 +49,7 @@ def test_someone_the_policy_does_not_cover_removes_their_app_with_a_fresh_code(
     assert [m.subject for m in mailoutbox] == [
         "A second factor was removed from your schoolstaff account"
     ]
+    assert "your recovery codes were removed too" in mailoutbox[0].body
     assert client.get(reverse("home")).status_code == 200
 
 
