@@ -31,7 +31,10 @@ serve: install
 
 # One command to look around: demo staff and groups, and a manager whose login is printed
 # (without the audit trail's log line for each demo member, which would bury it).
+# No second factor is asked of anyone, so that a newcomer can look around at once.
+demo: export DJANGO_TWO_FACTOR_REQUIRED = none
 demo: migrate
+	@echo "No second factor is asked in this demo (DJANGO_TWO_FACTOR_REQUIRED=none): make run and make serve ask administrators for one."
 	DJANGO_LOG_LEVEL=WARNING $(PY) manage.py seed_demo --staff 200 --groups 12 --manager
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -10,6 +10,7 @@ from hypothesis import settings as hypothesis_settings
 
 from accounts.tests.factories import PASSWORD, StaffFactory
 from subjects.tests.factories import SubjectGroupFactory
+from two_factor.tests.sessions import verify_force_login
 
 # Property tests keep no database of examples, and their caches outside the checkout.
 hypothesis_settings.register_profile("schoolstaff", database=None)
@@ -22,6 +23,15 @@ os.environ.setdefault(
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_step(monkeypatch):
+    """client.force_login signs in as far as a person who has passed both steps.
+
+    Tests of the second step itself sign in with the password only (two_factor.tests).
+    """
+    verify_force_login(monkeypatch)
 
 
 @pytest.fixture

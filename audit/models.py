@@ -208,6 +208,12 @@ class AuditEvent(models.Model):
         PASSWORD_RESET = "password_reset", "Password reset"
         INVITATION_SENT = "invitation_sent", "Invitation sent"
         INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        TWO_FACTOR_ADDED = "two_factor_added", "Second factor added"
+        TWO_FACTOR_REMOVED = "two_factor_removed", "Second factor removed"
+        TWO_FACTOR_RESET = "two_factor_reset", "Second factors reset"
+        RECOVERY_CODES_GENERATED = "recovery_codes_generated", "Recovery codes generated"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        SECOND_STEP_FAILED = "second_step_failed", "Second step of sign-in failed"
 
     OWNER_PROVED_BY_LINK = {Kind.PASSWORD_RESET, Kind.INVITATION_ACCEPTED}
 
@@ -318,6 +324,12 @@ class AuditEvent(models.Model):
             Kind.PASSWORD_RESET: f"{target} reset their password with an emailed link",
             Kind.INVITATION_SENT: f"{actor} sent an invitation to {target}",
             Kind.INVITATION_ACCEPTED: f"{target} accepted the invitation and chose a password",
+            Kind.TWO_FACTOR_ADDED: f"{actor} added a second factor",
+            Kind.TWO_FACTOR_REMOVED: f"{actor} removed a second factor",
+            Kind.TWO_FACTOR_RESET: f"{actor} reset the second factors of {target}",
+            Kind.RECOVERY_CODES_GENERATED: f"{actor} generated new recovery codes",
+            Kind.RECOVERY_CODE_USED: f"{actor} signed in with a recovery code",
+            Kind.SECOND_STEP_FAILED: f"{target} typed a wrong code after their password",
         }
         # "System changed …", "Command import_staff added …": a sentence starts with a capital.
         return capfirst(sentences.get(self.kind, f"{actor}: {self.get_kind_display()}"))

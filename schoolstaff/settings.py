@@ -6,6 +6,7 @@ sets DJANGO_DEBUG=0 and must then provide DJANGO_SECRET_KEY. The README lists
 each variable.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +32,18 @@ def env_list(name, default):
 
 def env_int(name, default):
     return int(os.environ.get(name) or default)
+
+
+def first_domain(hosts):
+    """The first host name that is neither an IP address nor a pattern; else localhost."""
+    for host in hosts:
+        name = host.lstrip(".")
+        try:
+            ipaddress.ip_address(name.strip("[]"))
+        except ValueError:
+            if name and "*" not in name:
+                return name
+    return "localhost"
 
 
 # Core
@@ -71,6 +84,11 @@ THIRD_PARTY_APPS = [
     "csp",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Second factors: authenticator apps (TOTP) and recovery codes (static tokens).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",  # Passkeys, as a second factor and to sign in without a password.
 ]
 # Each uses only those above it (docs/architecture.md).
 LOCAL_APPS = [
@@ -79,6 +97,7 @@ LOCAL_APPS = [
     "audit",
     "subjects",
     "accounts",
+    "two_factor",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -92,11 +111,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session has passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionExpiryMiddleware",
     # Signing in is the default, so that a new page cannot forget it.
     "accounts.middleware.LoginRequiredMiddleware",
+    # After the password, the second step (or setting up a factor) before anything else.
+    "two_factor.middleware.SecondStepRequiredMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last but one, as django-axes asks: it turns a lockout into the 429 page.
@@ -177,6 +200,8 @@ AUTHENTICATION_BACKENDS = [
     # Refuses sign-in while locked out; then Django's own backend signs in.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Signing in with a passkey alone (two_factor's passkey views).
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 
 # NIST SP 800-63B: long passwords, any characters, no composition rules, no expiry.
@@ -231,6 +256,7 @@ AXES_SENSITIVE_PARAMETERS = [
     "new_password1",
     "new_password2",
     "current_password",
+    "otp_token",
 ]
 
 # A guesser who changes address gets 5 tries from each: a ceiling on an account's
@@ -243,6 +269,30 @@ LOGIN_ACCOUNT_WINDOW = timedelta(hours=env_int("DJANGO_LOGIN_ACCOUNT_WINDOW_HOUR
 # Axes' own lockout, with that ceiling counted in its log of failures.
 AXES_HANDLER = "accounts.lockout.AccountLockoutHandler"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# Second factors (two_factor)
+# ------------------------------------------------------------------------------
+# Who must pass a second factor after their password: "admins" (superusers and staff
+# status), "powers" (also anyone with a group or a permission), "all", or "none" (for
+# trials only: `check --deploy` warns about it). People outside it may add one anyway.
+TWO_FACTOR_REQUIRED = os.environ.get("DJANGO_TWO_FACTOR_REQUIRED", "admins").strip().lower()
+if TWO_FACTOR_REQUIRED not in {"admins", "powers", "all", "none"}:
+    raise ImproperlyConfigured("DJANGO_TWO_FACTOR_REQUIRED must be admins, powers, all or none.")
+# A password not followed by the second step within this time must be typed again.
+TWO_FACTOR_STEP_SECONDS = env_int("DJANGO_TWO_FACTOR_STEP_MINUTES", 10) * 60
+OTP_TOTP_ISSUER = "School Staff"
+# The admin's pages of devices do not show other people's keys.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Passkeys belong to one domain (never an IP address; by default the first allowed host's)
+# and are used from these origins (by default that domain over HTTPS, and locally
+# http://localhost:8000).
+OTP_WEBAUTHN_RP_NAME = "School Staff"
+OTP_WEBAUTHN_RP_ID = os.environ.get("DJANGO_PASSKEY_DOMAIN") or first_domain(ALLOWED_HOSTS)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "DJANGO_PASSKEY_ORIGINS",
+    f"https://{OTP_WEBAUTHN_RP_ID}"
+    + (",http://localhost:8000" if OTP_WEBAUTHN_RP_ID == "localhost" else ""),
+)
 
 # Sessions
 # ------------------------------------------------------------------------------

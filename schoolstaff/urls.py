@@ -8,6 +8,8 @@ handler500 = views.server_error
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
+    path("accounts/", include("two_factor.urls")),
+    path("accounts/passkeys/", include("two_factor.passkey_urls")),
     path("accounts/", include("accounts.urls")),
     path("staff/", include("accounts.staff_urls")),
     path("subjects/", include("subjects.urls")),

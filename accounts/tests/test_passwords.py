@@ -25,6 +25,7 @@ from accounts.models import Staff
 from accounts.tests.factories import NEW_PASSWORD, PASSWORD, StaffFactory
 from accounts.tokens import invitation_token_generator
 from schoolstaff import settings as project_settings
+from two_factor.tests.sessions import verify_client_session
 
 pytestmark = pytest.mark.django_db
 
@@ -426,6 +427,7 @@ def test_the_admins_change_password_page_also_leads_a_forced_member_to_the_passw
     set_password_through("admin add form", NEW_PASSWORD, people)
     Staff.objects.filter(email=PERSON["email"]).update(is_staff=True)
     client = signed_in_through_the_login_page(PERSON["email"], NEW_PASSWORD)
+    verify_client_session(client, Staff.objects.get(email=PERSON["email"]))  # The second step.
 
     response = client.get(reverse("admin:password_change"), follow=True)
 

@@ -362,6 +362,16 @@ SITE = {
     "subjects:delete": Endpoint(targets=records_and_odd_pks("subject_group")),
     "audit:list": Endpoint(get=AUDIT_LIST, twice=True),
     "audit:export": Endpoint(get=AUDIT_LIST, twice=True),
+    "two_factor:verify": Endpoint(get=("next",), post=("otp_token", "next")),
+    "two_factor:setup_app": Endpoint(get=("next",), post=("otp_token",)),
+    "two_factor:remove_app": Endpoint(post=("otp_token",)),
+    "two_factor:reset": Endpoint(targets=records_and_odd_pks("ada", "superuser")),
+    "two_factor:name_passkey": Endpoint(post=("credential", "name")),
+    "two_factor:remove_passkey": Endpoint(targets=records_and_odd_pks("ada"), post=("otp_token",)),
+    "otp_webauthn:credential-registration-begin": Endpoint(),
+    "otp_webauthn:credential-registration-complete": Endpoint(),
+    "otp_webauthn:credential-authentication-begin": Endpoint(),
+    "otp_webauthn:credential-authentication-complete": Endpoint(get=("next",)),
 }
 
 
@@ -639,6 +649,10 @@ WITHOUT_PARAMETERS = (
     "admin:index",
     "admin:jsi18n",
     "admin:password_change_done",
+    "two_factor:security",
+    "two_factor:recovery_codes",
+    "two_factor:recovery_codes_download",
+    "otp_webauthn:js-i18n-catalog",
 )
 
 # The parameters that name a day or a time, which the site's time zone places: walked
