@@ -151,13 +151,26 @@ def test_login_after_being_sent_from_a_protected_page_returns_there(client, plai
 # ------------------------------------------------------------------------------
 
 
-def test_logout_by_get_is_refused_with_405(client_as, plain_staff):
+def test_logout_by_get_asks_with_a_log_out_button_and_keeps_the_session(client_as, plain_staff):
     client = client_as(plain_staff)
 
     response = client.get(reverse("logout"))
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assertContains(
+        response,
+        '<button type="submit" class="btn btn-primary">Log out</button>',
+        html=True,
+    )
     assert signed_in_pk(client) == plain_staff.pk
+
+
+def test_logout_by_get_when_signed_out_says_so_with_a_link_to_log_in(client):
+    response = client.get(reverse("logout"))
+
+    assert response.status_code == 200
+    assertContains(response, "You are logged out")
+    assertContains(response, f'href="{reverse("login")}"')
 
 
 def test_logout_by_post_redirects_to_login(client_as, plain_staff):

@@ -3,9 +3,11 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.generic import (
     TemplateView,
 )
@@ -59,7 +61,17 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@method_decorator(login_not_required, name="dispatch")
 class LogoutView(auth_views.LogoutView):
+    """Log out on POST; on GET, a page with the button to do it (or a link to log in again)."""
+
+    # A followed link or a typed address is a GET: it gets a page, never a bare 405.
+    http_method_names = ["get", "post", "options"]
+    template_name = "registration/logout.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data())
+
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You have been logged out.")
