@@ -240,9 +240,7 @@ def test_the_admin_shows_the_trail_to_superusers_read_only(client_as, superuser,
     assert page.status_code == 200
     assertNotContains(page, 'name="_save"')
     assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
-    assert (
-        client.get(reverse("admin:audit_auditevent_delete", args=[event.pk])).status_code == 403
-    )
+    assert client.get(reverse("admin:audit_auditevent_delete", args=[event.pk])).status_code == 403
     assert (
         client.post(
             reverse("admin:audit_auditevent_change", args=[event.pk]), {"kind": "deleted"}
