@@ -1,0 +1,62 @@
+"""Pages that keep their shape: long names wrap, and nothing scrolls sideways."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from accounts.tests.browser.test_accessibility import (
+    DESKTOP,
+    PHONE,
+    a_manager,
+    as_superuser,
+)
+from accounts.tests.factories import StaffFactory
+
+pytestmark = pytest.mark.browser
+
+LONG_NAME = "W" * 150
+
+
+def page_width(page):
+    return page.evaluate("() => document.documentElement.scrollWidth")
+
+
+def long_named():
+    return StaffFactory(first_name=LONG_NAME, last_name=LONG_NAME)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("url_name", ["staff:detail", "staff:delete", "staff:deactivate"])
+def test_a_long_unbroken_name_wraps_on_a_members_pages(page, signed_in, viewport, url_name):
+    member = long_named()
+    signed_in(page, a_manager())
+    page.set_viewport_size(viewport)
+
+    page.goto(reverse(url_name, kwargs={"pk": member.pk}))
+
+    assert page_width(page) <= viewport["width"]
+
+
+def test_a_long_unbroken_name_wraps_in_a_message(page, signed_in):
+    member = long_named()
+    signed_in(page, a_manager())
+    page.set_viewport_size(PHONE)
+    page.goto(reverse("staff:deactivate", kwargs={"pk": member.pk}))
+
+    page.get_by_role("button", name="Yes, deactivate").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("deactivated")
+    assert page_width(page) <= PHONE["width"]
+
+
+def test_a_long_unbroken_name_leaves_what_happened_on_screen_in_the_audit_trail(page, signed_in):
+    member = long_named()
+    member.last_name = "King"
+    member.save()
+    as_superuser(page, signed_in)
+
+    page.goto(reverse("audit:list"))
+
+    assert page_width(page) <= DESKTOP["width"]
+    header = page.get_by_role("columnheader", name="What happened").bounding_box()
+    assert header["x"] + header["width"] <= DESKTOP["width"]
