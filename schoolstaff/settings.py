@@ -57,6 +57,8 @@ DJANGO_APPS = [
     # Django's admin on our site, which checks its parameters and counts wrong current
     # passwords as failed sign-ins (accounts.admin_site).
     "accounts.apps.StaffAdminConfig",
+    # Before django.contrib.auth, whose createsuperuser it replaces (re-asks a weak password).
+    "operator_commands",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
