@@ -848,3 +848,38 @@ def test_an_uploaded_file_is_read_once_however_often_it_is_previewed(importer, m
 
     assert len(reads) == 1
     assert Staff.objects.filter(email="n@school.example").exists()
+
+
+def test_preview_lists_who_will_be_created_and_what_changes_for_whom(importer, ada, subject_group):
+    text = csv_text(
+        "ada@school.example,Ada,Byron,Mathematics", "new@school.example,New,Member,Physics"
+    )
+    upload(importer, text, create_groups="on")
+
+    previewed = preview(importer)
+
+    assertContains(
+        previewed,
+        "<tr><td>new@school.example</td><td>New Member</td><td>Physics</td></tr>",
+        html=True,
+    )
+    assertContains(
+        previewed,
+        "<tr><td>ada@school.example</td>"
+        "<td>Name: Ada Lovelace → Ada Byron<br>Subject group: — → Mathematics</td></tr>",
+        html=True,
+    )
+
+
+def test_preview_of_many_rows_names_the_first_and_counts_the_rest_in_few_queries(
+    importer, django_assert_max_num_queries
+):
+    rows = [f"new{number}@school.example,New,Member{number}," for number in range(500)]
+    upload(importer, csv_text(*rows))
+
+    with django_assert_max_num_queries(12):
+        previewed = preview(importer)
+
+    assertContains(previewed, "new49@school.example")
+    assertNotContains(previewed, "new50@school.example")
+    assertContains(previewed, "… and 450 more to create.")
