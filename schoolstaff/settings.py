@@ -387,11 +387,13 @@ LOGGING = {
         },
         "json": {"()": "schoolstaff.log.JSONFormatter"},
     },
+    "filters": {"client_errors": {"()": "schoolstaff.log.ClientErrorFilter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
+            "filters": ["client_errors"],
         },
     },
     "root": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},

@@ -1,5 +1,6 @@
 """Transactions per request, the health check and the page shown without a database."""
 
+import io
 import json
 import logging
 import subprocess
@@ -7,10 +8,11 @@ import sys
 
 import pytest
 from django.db import OperationalError
+from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from schoolstaff import views
-from schoolstaff.log import JSONFormatter, OneLineFormatter
+from schoolstaff.log import ClientErrorFilter, JSONFormatter, OneLineFormatter
 from schoolstaff.secret_key import local_secret_key
 from subjects.models import SubjectGroup
 
@@ -217,3 +219,27 @@ def test_debugging_without_a_key_uses_the_machines_own():
     configured = settings_with(DJANGO_SECRET_KEY="from-the-environment-" + "x" * 40)
     assert configured["secret_key"] == "from-the-environment-" + "x" * 40
     assert settings_with()["secret_key"] == local_secret_key()
+
+
+def test_a_refused_request_logs_one_short_line_without_a_traceback(client_as, plain_staff, ada):
+    handler = logging.getLogger("django").handlers[0]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        response = client_as(plain_staff).get(reverse("staff:update", kwargs={"pk": ada.pk}))
+    finally:
+        handler.setStream(previous)
+
+    assert response.status_code == 403
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith(
+        f"WARNING django.request Forbidden (Permission denied): /staff/{ada.pk}/edit/"
+    )
+
+
+def test_a_server_error_still_logs_its_traceback():
+    record = failed_request_record()
+
+    assert ClientErrorFilter().filter(record)
+    assert record.exc_info is not None
