@@ -190,7 +190,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # No composition rules (README), so none against a password of digits only either.
 ]
 # Argon2id for new passwords; the others still check (and upgrade) older hashes.
 PASSWORD_HASHERS = [

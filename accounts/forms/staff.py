@@ -5,8 +5,10 @@ from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     BaseUserCreationForm,
 )
+from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.db.models import F
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 
 from lists.forms import ListFilterForm
 from records.versioning import VersionCheckMixin
@@ -14,6 +16,12 @@ from subjects.models import SubjectGroup
 
 from ..lockout import check_own_password
 from ..models import Staff
+
+
+def password_rules_help_text():
+    """The password rules, as told to someone who sets another person's password."""
+    rules = password_validators_help_text_html()
+    return mark_safe(rules.replace("Your password", "The password").replace(" your ", " their "))
 
 
 class StaffChangeForm(VersionCheckMixin, forms.ModelForm):
@@ -67,7 +75,7 @@ class StaffCreationForm(BaseUserCreationForm, StaffChangeForm):
         self.fields["password1"].help_text = (
             "Leave both password fields blank to email an invitation, so that only the new "
             "member ever knows their password. A password typed here must be changed at "
-            "their first sign-in. " + self.fields["password1"].help_text
+            "their first sign-in. " + password_rules_help_text()
         )
 
     def clean(self):
@@ -94,6 +102,7 @@ class StaffSetPasswordForm(AdminPasswordChangeForm):
     def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
         self.fields.pop("usable_password", None)
+        self.fields["password1"].help_text = password_rules_help_text()
 
     def save(self, commit=True):
         self.user.must_change_password = True
