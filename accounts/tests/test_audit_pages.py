@@ -320,3 +320,11 @@ def test_a_history_page_costs_the_same_queries_however_many_people_acted(
     # Session, user, permissions, the person, the count and the page with each actor.
     with django_assert_max_num_queries(9):
         client.get(history_url(ada))
+
+
+def test_an_unknown_kind_of_event_is_ignored_with_a_notice_that_names_the_filter(
+    client_as, superuser
+):
+    response = client_as(superuser).get(reverse("audit:list"), {"kind": "zzz"})
+
+    assertContains(response, "Ignored the unknown kind of event “zzz”.")
