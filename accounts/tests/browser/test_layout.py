@@ -9,6 +9,7 @@ from accounts.tests.browser.test_accessibility import (
     PHONE,
     a_manager,
     as_superuser,
+    staff_edit_changed_meanwhile,
 )
 from accounts.tests.factories import StaffFactory
 
@@ -60,3 +61,20 @@ def test_a_long_unbroken_name_leaves_what_happened_on_screen_in_the_audit_trail(
     assert page_width(page) <= DESKTOP["width"]
     header = page.get_by_role("columnheader", name="What happened").bounding_box()
     assert header["x"] + header["width"] <= DESKTOP["width"]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_current_values_are_beside_the_form_on_a_wide_screen_and_below_on_a_phone(
+    page, signed_in, viewport
+):
+    page.set_viewport_size(viewport)
+    staff_edit_changed_meanwhile(page, signed_in)
+
+    field = page.get_by_label("First name").bounding_box()
+    table = page.get_by_role("table", name="Current values and yours").bounding_box()
+    if viewport is DESKTOP:
+        assert table["x"] >= field["x"] + field["width"]
+        assert table["y"] < field["y"] + field["height"]
+    else:
+        assert table["y"] > field["y"] + field["height"]
+    assert page_width(page) <= viewport["width"]
