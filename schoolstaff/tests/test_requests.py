@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import re
 import subprocess
 import sys
 
@@ -243,3 +244,13 @@ def test_a_server_error_still_logs_its_traceback():
 
     assert ClientErrorFilter().filter(record)
     assert record.exc_info is not None
+
+
+@pytest.mark.django_db
+def test_the_readmes_healthz_example_is_what_a_default_install_answers(client, settings):
+    settings.REDIS_URL = ""
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    example = re.search(r"`GET /healthz` needs no sign-in and answers\s+`(\{.*?\})`", readme, re.S)
+
+    assert example is not None
+    assert client.get("/healthz").json() == json.loads(example.group(1))
