@@ -326,6 +326,19 @@ def test_password_reset_for_a_known_email_in_another_case_sends_one_email(
     assert "/accounts/reset/" in reset_link(mailoutbox[0])
 
 
+@pytest.mark.parametrize(
+    ("minutes", "words"), [(60, "1 hour"), (90, "90 minutes"), (120, "2 hours"), (2880, "2 days")]
+)
+def test_password_reset_email_says_how_long_its_link_works(
+    client, settings, plain_staff, mailoutbox, minutes, words
+):
+    settings.PASSWORD_RESET_TIMEOUT = minutes * 60
+
+    client.post(reverse("password_reset"), {"email": plain_staff.email})
+
+    assert f"open this link (it works once, for {words}):" in mailoutbox[0].body
+
+
 def test_password_reset_for_an_unknown_email_sends_nothing_but_shows_the_same_page(
     client, plain_staff, mailoutbox
 ):

@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.generic import (
@@ -89,7 +90,18 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         if not allow_email_request(self.request, "password reset", form.cleaned_data["email"]):
             return too_many_requests(self.request)
+        self.extra_email_context = {"link_lifetime": link_lifetime(settings.PASSWORD_RESET_TIMEOUT)}
         return super().form_valid(form)
+
+
+def link_lifetime(seconds):
+    """How long an emailed link works, in words: '1 hour', '90 minutes', '2 days'."""
+    minutes = seconds // 60
+    for unit, size in (("day", 24 * 60), ("hour", 60)):
+        if minutes % size == 0:
+            count = minutes // size
+            return f"{count} {unit}{pluralize(count)}"
+    return f"{minutes} minute{pluralize(minutes)}"
 
 
 class ActiveAccountLinkMixin:
