@@ -35,6 +35,14 @@ def assert_signed_out(client):
 # ------------------------------------------------------------------------------
 
 
+def test_login_email_field_is_an_email_input(client):
+    response = client.get(reverse("login"))
+
+    field = re.search(r'<input[^>]*name="username"[^>]*>', response.content.decode()).group(0)
+    assert 'type="email"' in field
+    assert 'autocomplete="email"' in field
+
+
 def test_login_page_labels_the_username_field_email(client):
     response = client.get(reverse("login"))
 
