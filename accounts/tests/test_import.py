@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -883,3 +884,19 @@ def test_preview_of_many_rows_names_the_first_and_counts_the_rest_in_few_queries
     assertContains(previewed, "new49@school.example")
     assertNotContains(previewed, "new50@school.example")
     assertContains(previewed, "… and 450 more to create.")
+
+
+def test_the_import_page_offers_a_sample_file_that_imports_as_it_is(importer):
+    response = importer.get(reverse("staff:import"))
+
+    assertContains(
+        response,
+        '<a href="/static/samples/staff.csv" download="staff-sample.csv">'
+        "Download a sample CSV file</a>",
+        html=True,
+    )
+    sample = finders.find("samples/staff.csv")
+    with open(sample, encoding="utf-8") as file:
+        staff_import = StaffImport(file.read(), create_groups=True)
+    assert staff_import.errors == []
+    assert staff_import.counts == ImportCounts(3, 0, 0)
