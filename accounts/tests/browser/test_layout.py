@@ -1,5 +1,7 @@
 """Pages that keep their shape: long names wrap, and nothing scrolls sideways."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -78,3 +80,24 @@ def test_the_current_values_are_beside_the_form_on_a_wide_screen_and_below_on_a_
     else:
         assert table["y"] > field["y"] + field["height"]
     assert page_width(page) <= viewport["width"]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "label", "button", "query"),
+    [
+        # A select always has a value: the status, active unless chosen otherwise.
+        ("staff:list", "Search names and emails", "Search", "?q=ada&status=active"),
+        ("subjects:list", "Search names", "Search", "?q=ada"),
+        ("audit:list", "Person (name or email)", "Filter", "?q=ada"),
+    ],
+)
+def test_search_forms_leave_empty_fields_out_of_the_address(
+    page, signed_in, url_name, label, button, query
+):
+    as_superuser(page, signed_in)
+    page.goto(reverse(url_name))
+
+    page.get_by_label(label).fill("ada")
+    page.get_by_role("button", name=button, exact=True).click()
+
+    expect(page).to_have_url(re.compile(re.escape(query) + "$"))
