@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from accounts.tests.browser import test_accessibility
 from accounts.tests.browser.test_accessibility import (
     DESKTOP,
     PHONE,
@@ -101,3 +102,32 @@ def test_search_forms_leave_empty_fields_out_of_the_address(
     page.get_by_role("button", name=button, exact=True).click()
 
     expect(page).to_have_url(re.compile(re.escape(query) + "$"))
+
+
+def phone_lists():
+    """Each list at a phone's width, with what must show for each row."""
+    return [
+        ("staff_list_with_thirty_staff", ["Subject group", "Edit"]),
+        ("subject_list_full", ["Edit"]),
+        ("audit_trail", ["What happened"]),
+        ("subject_detail_with_members", []),
+    ]
+
+
+@pytest.mark.parametrize(("visit", "shown"), phone_lists(), ids=[v for v, _ in phone_lists()])
+def test_lists_fit_a_phone_and_show_what_matters_for_each_row(page, signed_in, visit, shown):
+    page.set_viewport_size(PHONE)
+    getattr(test_accessibility, visit)(page, signed_in)
+    page.wait_for_load_state()
+
+    assert page_width(page) <= PHONE["width"]
+    # Nothing scrolls sideways inside the page either.
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('.table-responsive')]
+            .filter(box => box.scrollWidth > box.clientWidth).length"""
+    )
+    assert overflowing == 0
+    for text in shown:
+        element = page.locator("main").get_by_text(text, exact=False).first
+        box = element.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["width"], text
