@@ -131,3 +131,21 @@ def test_lists_fit_a_phone_and_show_what_matters_for_each_row(page, signed_in, v
         element = page.locator("main").get_by_text(text, exact=False).first
         box = element.bounding_box()
         assert box is not None and box["x"] + box["width"] <= PHONE["width"], text
+
+
+def test_the_admins_staff_list_shows_its_key_columns_at_1280_px(page, signed_in):
+    test_accessibility.admin_staff_changelist(page, signed_in)
+    page.wait_for_load_state()
+
+    headers = dict(
+        page.evaluate(
+            """() => [...document.querySelectorAll('#result_list thead th')].map(
+                th => [th.innerText.replace(/[0-9\\s]+/g, ' ').trim().toLowerCase(),
+                       th.getBoundingClientRect().right])"""
+        )
+    )
+    for name in ("name", "email", "subject group", "active", "admin"):
+        assert name in headers, headers
+        assert headers[name] <= DESKTOP["width"], name
+    results = page.locator(".results")
+    assert results.evaluate("box => box.scrollWidth <= box.clientWidth")
