@@ -1,6 +1,8 @@
 """What the staff pages and the home page show, and in which order."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -60,3 +62,65 @@ def test_staff_page_offers_deactivate_before_delete(client_as, superuser, ada):
     deactivate = content.index(reverse("staff:deactivate", kwargs={"pk": ada.pk}))
     delete = content.index(reverse("staff:delete", kwargs={"pk": ada.pk}))
     assert deactivate < delete
+
+
+# The home page
+# ------------------------------------------------------------------------------
+def home(client):
+    return client.get(reverse("home"))
+
+
+def test_home_shows_a_manager_the_staff_in_numbers(client_as, manager, subject_group):
+    StaffFactory.create_batch(2, subject_group=subject_group)
+    StaffFactory(is_active=False)
+    invited = StaffFactory(subject_group=subject_group)
+    invited.set_unusable_password()
+    invited.save()
+
+    response = home(client_as(manager))
+
+    # Active: the manager, the two and the invited; without a group: the manager.
+    counts = response.context["staff_counts"]
+    assert counts == {"active": 4, "invited": 1, "inactive": 1, "without_group": 1}
+    assertContains(response, '<span class="stat-number">4</span>', html=True)
+    assertContains(response, f'href="{reverse("staff:list")}?group=none"')
+
+
+def test_home_counts_staff_in_the_same_queries_for_few_and_many(client_as, manager, subject_group):
+    client = client_as(manager)
+    home(client)
+    with CaptureQueriesContext(connection) as few:
+        home(client)
+    StaffFactory.create_batch(30, subject_group=subject_group)
+    with CaptureQueriesContext(connection) as many:
+        home(client)
+
+    assert len(many.captured_queries) == len(few.captured_queries) <= 8
+
+
+def test_home_shows_a_manager_the_latest_changes(client_as, manager, ada):
+    ada.last_name = "King"
+    ada.save()
+
+    response = home(client_as(manager))
+
+    assertContains(response, "Latest changes")
+    assertContains(response, "Last name from Lovelace to King")
+
+
+def test_home_on_an_empty_site_leads_a_manager_to_add_groups_and_import_staff(client_as, manager):
+    response = home(client_as(manager))
+
+    assertContains(response, "Next steps")
+    assertContains(response, f'<a href="{reverse("staff:import")}">Import staff</a>', html=True)
+
+
+def test_home_shows_plain_staff_their_details_and_links_but_no_numbers(client_as, plain_staff):
+    response = home(client_as(plain_staff))
+
+    assert "staff_counts" not in response.context
+    assertNotContains(response, "Staff in numbers")
+    assertContains(response, "Your details")
+    assertContains(response, plain_staff.email)
+    assertContains(response, reverse("staff:list"))
+    assertContains(response, reverse("password_change"))

@@ -4,7 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.messages.views import SuccessMessageMixin
+from django.db.models import Count, Q
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
@@ -14,6 +16,8 @@ from django.views.generic import (
 )
 
 from audit.actors import client_ip
+from audit.models import AuditEvent
+from subjects.models import SubjectGroup
 
 from ..forms.account import (
     EmailAuthenticationForm,
@@ -54,7 +58,42 @@ def allow_email_request(request, kind, email):
 
 
 class HomeView(TemplateView):
+    """One's own details and what one can do; for a manager, the staff in numbers too."""
+
     template_name = "home.html"
+    # How many of the latest changes to staff and groups a manager sees.
+    latest_changes = 5
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        if user.has_perm("accounts.change_staff"):
+            context["staff_counts"] = Staff.objects.aggregate(
+                active=Count("pk", filter=Q(is_active=True)),
+                invited=Count(
+                    "pk", filter=Q(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+                ),
+                inactive=Count("pk", filter=Q(is_active=False)),
+                without_group=Count("pk", filter=Q(is_active=True, subject_group__isnull=True)),
+            )
+            context["group_count"] = SubjectGroup.objects.count()
+        if user.has_perm("accounts.view_staff"):
+            context["latest_changes"] = AuditEvent.objects.filter(
+                kind__in=RECORD_CHANGES
+            ).select_related("actor")[: self.latest_changes]
+        return context
+
+
+# What a manager's home page lists as the latest changes: records, not sign-ins.
+RECORD_CHANGES = [
+    AuditEvent.Kind.CREATED,
+    AuditEvent.Kind.CHANGED,
+    AuditEvent.Kind.DEACTIVATED,
+    AuditEvent.Kind.ACTIVATED,
+    AuditEvent.Kind.DELETED,
+    AuditEvent.Kind.IMPORTED,
+    AuditEvent.Kind.IMPORT_CHANGED,
+]
 
 
 class LoginView(auth_views.LoginView):
