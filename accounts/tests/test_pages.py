@@ -124,3 +124,10 @@ def test_home_shows_plain_staff_their_details_and_links_but_no_numbers(client_as
     assertContains(response, plain_staff.email)
     assertContains(response, reverse("staff:list"))
     assertContains(response, reverse("password_change"))
+
+
+@pytest.mark.parametrize("url_name", ["staff:create", "staff:import", "password_change"])
+def test_forms_are_kept_to_a_readable_width(client_as, manager, url_name):
+    response = client_as(manager).get(reverse(url_name))
+
+    assertContains(response, 'class="form-readable"')
