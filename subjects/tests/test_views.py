@@ -259,6 +259,8 @@ def test_empty_list_says_so_and_offers_add_to_managers(client_as, manager):
 
     assertContains(response, "There are no subject groups yet.")
     assertContains(response, f'href="{reverse("subjects:create")}"')
+    # The header's button, and the next step under the empty list.
+    assertContains(response, "Add the first subject group")
 
 
 def test_empty_list_offers_no_add_button_to_plain_staff(client_as, plain_staff):
