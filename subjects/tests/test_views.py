@@ -384,3 +384,18 @@ def test_posting_delete_for_an_unknown_id_deletes_nothing(client_as, manager, su
 
     assert response.status_code == 404
     assert group_names() == ["Mathematics"]
+
+
+def test_a_groups_page_marks_invited_and_inactive_members_with_badges(client_as, manager):
+    group = SubjectGroupFactory(name="Geography")
+    invited = StaffFactory(subject_group=group)
+    invited.set_unusable_password()
+    invited.save()
+    StaffFactory(subject_group=group, is_active=False)
+
+    response = client_as(manager).get(group.get_absolute_url())
+
+    assertContains(response, '<span class="badge text-bg-info">Invited</span>', count=1, html=True)
+    assertContains(
+        response, '<span class="badge text-bg-secondary">Inactive</span>', count=1, html=True
+    )
