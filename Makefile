@@ -30,11 +30,16 @@ serve: install
 		--workers $(WEB_CONCURRENCY) --bind $(HOST):$(PORT) --graceful-timeout 10
 
 # One command to look around: demo staff and groups, and a manager whose login is printed
-# (without the audit trail's log line for each demo member, which would bury it).
-# No second factor is asked of anyone, so that a newcomer can look around at once.
+# (without the audit trail's log line for each demo member, which would bury it), in a
+# database of its own, so that `make run`'s db.sqlite3 gets no demo accounts. No second
+# factor is asked of anyone, so that a newcomer can look around at once.
+DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/demo.sqlite3
+demo: export DATABASE_URL = $(DEMO_DATABASE_URL)
 demo: export DJANGO_TWO_FACTOR_REQUIRED = none
-demo: migrate
+demo: install
+	@echo "The demo uses a database of its own, $(DEMO_DATABASE_URL): make run's is left as it is."
 	@echo "No second factor is asked in this demo (DJANGO_TWO_FACTOR_REQUIRED=none): make run and make serve ask administrators for one."
+	$(PY) manage.py migrate --noinput
 	DJANGO_LOG_LEVEL=WARNING $(PY) manage.py seed_demo --staff 200 --groups 12 --manager
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -50,7 +50,8 @@ class StaffAdmin(CheckedChoicesAdminMixin, AuditHistoryMixin, UserAdmin):
             },
         ),
     )
-    list_display = ("email", "first_name", "last_name", "subject_group", "is_active", "is_staff")
+    # Few and narrow enough to fit beside the admin's sidebars at 1280 px.
+    list_display = ("name", "email", "subject_group", "is_active", "is_admin")
     list_filter = ("subject_group", "is_active", "is_staff", "groups")
     list_select_related = ("subject_group",)
     search_fields = ("email", "first_name", "last_name")
@@ -58,6 +59,14 @@ class StaffAdmin(CheckedChoicesAdminMixin, AuditHistoryMixin, UserAdmin):
 
     # Whoever may grant these holds every power: only superusers see them.
     superuser_only_fields = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    @admin.display(description="Name", ordering="last_name")
+    def name(self, staff):
+        return f"{staff.last_name}, {staff.first_name}"
+
+    @admin.display(description="Admin", boolean=True, ordering="is_staff")
+    def is_admin(self, staff):
+        return staff.is_staff
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

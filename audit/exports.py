@@ -1,7 +1,5 @@
 """The audit trail as a CSV file that spreadsheets open safely."""
 
-import json
-
 from django.utils import timezone
 
 from lists.spreadsheets import SpreadsheetExport, spreadsheet_safe
@@ -38,6 +36,15 @@ class AuditExport(SpreadsheetExport):
                 "" if event.target_id is None else str(event.target_id),
                 event.target_label,
                 event.email_typed,
-                json.dumps(event.changes, ensure_ascii=False) if event.changes else "",
+                readable_changes(event),
             )
             yield [spreadsheet_safe(cell) for cell in cells]
+
+
+def readable_changes(event):
+    """What changed, as the trail's pages say it: 'First name from Ada to Augusta'."""
+    if not event.changes:
+        return ""
+    if event.kind in {event.Kind.CREATED, event.Kind.IMPORTED}:
+        return event.created_with
+    return event.changes_text

@@ -47,7 +47,7 @@ class AuditEventFilterForm(ListFilterForm):
         return " ".join(self.cleaned_data["actor"].split())[:100]
 
     def clean_kind(self):
-        return self.clean_choice("kind", "")
+        return self.clean_choice("kind", "", called="kind of event")
 
     def clean_since(self):
         return self.clean_date("since")

@@ -43,14 +43,18 @@ class ListFilterForm(forms.Form):
             self.notices.append(f"Cannot sort by “{sort}”: sorted the usual way instead.")
         return self.default_sort
 
-    def clean_choice(self, name, fallback):
-        """The value of a select, or `fallback` when it is not one of its choices."""
+    def clean_choice(self, name, fallback, called=None):
+        """The value of a select, or `fallback` when it is not one of its choices.
+
+        `called` names the filter in the notice, where its label would not read well.
+        """
         value = self.cleaned_data[name]
         if not value:
             return fallback
         if value in {str(key) for key, _ in self.fields[name].widget.choices}:
             return value
-        self.notices.append(f"Ignored the unknown {self.fields[name].label.lower()} “{value}”.")
+        called = called or self.fields[name].label.lower()
+        self.notices.append(f"Ignored the unknown {called} “{value[:20]}”.")
         return fallback
 
     def filter(self, queryset):

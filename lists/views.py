@@ -219,6 +219,9 @@ class CachedListMixin:
         number = self.page_number()
         if number > max(1, -(-self.known_count // self.paginate_by)):
             return None
+        # A page asked for as "-1", "abc" or "02" is shown with a notice, never from the cache.
+        if (self.request.GET.get(self.page_kwarg) or str(number)) != str(number):
+            return None
         user = self.request.user
         viewer = [user.is_superuser, *sorted(user.get_all_permissions())]
         return f"{list_key}:{number}:{digest(viewer)}"

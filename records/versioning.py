@@ -33,13 +33,16 @@ class VersionCheckMixin:
 
     conflict_message = (
         "Someone else changed this record after you opened this form, so your changes "
-        "were not saved. Its current values are shown below. Check them, then save "
+        "were not saved. Its current values are shown beside yours. Check them, then save "
         "again if you still want your values."
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.current = None
+        # The record's name as saved, for the page's heading: a form that is not valid
+        # leaves what was typed in its instance.
+        self.saved_label = str(self.instance) if self.instance.pk else ""
         if self.instance.pk:
             # Text, not a number: a missing or garbled version is answered like an
             # outdated one, with the current values, rather than with an error on a
@@ -55,6 +58,7 @@ class VersionCheckMixin:
             current = model._default_manager.select_for_update().get(pk=self.instance.pk)
             if cleaned_data.get("version") != str(current.version):
                 self.current = current
+                self.saved_label = str(current)
                 # Saving the form again then means: my values, over these.
                 self.data = self.data.copy()
                 self.data[self.add_prefix("version")] = current.version

@@ -5,6 +5,15 @@ import logging
 from datetime import UTC, datetime
 
 
+class ClientErrorFilter(logging.Filter):
+    """A refused request (4xx) is one short line: its traceback is the expected refusal."""
+
+    def filter(self, record):
+        if 400 <= getattr(record, "status_code", 0) < 500:
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class OneLineFormatter(logging.Formatter):
     """Plain text, with a traceback's line breaks escaped rather than spread over lines."""
 

@@ -70,6 +70,8 @@ DJANGO_APPS = [
     # Django's admin on our site, which checks its parameters and counts wrong current
     # passwords as failed sign-ins (accounts.admin_site).
     "accounts.apps.StaffAdminConfig",
+    # Before django.contrib.auth, whose createsuperuser it replaces (re-asks a weak password).
+    "operator_commands",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -213,7 +215,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # No composition rules (README), so none against a password of digits only either.
 ]
 # Argon2id for new passwords; the others still check (and upgrade) older hashes.
 PASSWORD_HASHERS = [
@@ -334,6 +336,8 @@ USE_TZ = True
 # ------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The project's own stylesheet, script and icons, beside the project-level templates.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed names need `collectstatic`, which development and tests skip.
@@ -433,11 +437,13 @@ LOGGING = {
         },
         "json": {"()": "schoolstaff.log.JSONFormatter"},
     },
+    "filters": {"client_errors": {"()": "schoolstaff.log.ClientErrorFilter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
+            "filters": ["client_errors"],
         },
     },
     "root": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},

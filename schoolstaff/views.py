@@ -8,7 +8,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.template import loader
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -33,6 +35,13 @@ def healthz(request):
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@login_not_required
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the mark."""
+    return redirect(static("img/schoolstaff.svg"))
 
 
 def _answers(name, check):

@@ -22,6 +22,8 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
+        # An email keyboard on phones.
+        self.fields["username"].widget.input_type = "email"
         self.fields["username"].widget.attrs["autocomplete"] = "email"
 
 

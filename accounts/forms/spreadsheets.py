@@ -6,6 +6,8 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from subjects.models import SubjectGroup
+
 from ..staff_import import StaffImport
 
 # Where an uploaded staff file waits between its preview and its confirmation.
@@ -74,6 +76,47 @@ class StaffImportConfirmForm(forms.Form):
                 and editor.has_perm("subjects.add_subjectgroup"),
                 editor=editor,
             )
+
+    # The preview names this many of the staff to create and to update; the rest are counted.
+    preview_size = 50
+
+    def preview(self):
+        """The first staff to create, and what changes for the first staff to update.
+
+        As read already for the counts, with one more query for the groups' names:
+        as cheap for 10,000 rows as for ten.
+        """
+        staff_import = self.staff_import
+        staff_import.errors  # noqa: B018 (checks the rows once, which sorts them out)
+        groups = SubjectGroup.objects.values_list("pk", "name_key", "name")
+        names = {key: name for _, key, name in groups} | staff_import.new_groups
+        ids = {pk: name for pk, _, name in groups}
+
+        def group_name(key):
+            return "—" if not key else names.get(key, key)
+
+        created = [
+            {"email": email, "name": f"{first} {last}", "group": group_name(group)}
+            for email, first, last, group in staff_import.new_rows[: self.preview_size]
+        ]
+        changed = []
+        for staff, group in staff_import.changed_staff[: self.preview_size]:
+            old = staff.audit_snapshot
+            changes = []
+            old_name = f"{old.get('first_name', '')} {old.get('last_name', '')}"
+            new_name = f"{staff.first_name} {staff.last_name}"
+            if old_name != new_name:
+                changes.append(("Name", old_name, new_name))
+            old_group = ids.get(old.get("subject_group_id"), "—")
+            if group is not None and old_group != group_name(group):
+                changes.append(("Subject group", old_group, group_name(group)))
+            changed.append({"email": staff.email, "changes": changes})
+        return {
+            "created": created,
+            "created_more": len(staff_import.new_rows) - len(created),
+            "changed": changed,
+            "changed_more": len(staff_import.changed_staff) - len(changed),
+        }
 
     def clean_token(self):
         token = self.cleaned_data["token"]

@@ -5,11 +5,13 @@ from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     BaseUserCreationForm,
 )
+from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.db import connections
 from django.db.models import F, Func, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from lists.forms import ListFilterForm
 from records.versioning import VersionCheckMixin
@@ -18,6 +20,12 @@ from subjects.models import SubjectGroup
 from .. import emails
 from ..lockout import check_own_password
 from ..models import Staff
+
+
+def password_rules_help_text():
+    """The password rules, as told to someone who sets another person's password."""
+    rules = password_validators_help_text_html()
+    return mark_safe(rules.replace("Your password", "The password").replace(" your ", " their "))
 
 
 class StaffChangeForm(VersionCheckMixin, forms.ModelForm):
@@ -79,7 +87,7 @@ class StaffCreationForm(BaseUserCreationForm, StaffChangeForm):
         self.fields["password1"].help_text = (
             "Leave both password fields blank to email an invitation, so that only the new "
             "member ever knows their password. A password typed here must be changed at "
-            "their first sign-in. " + self.fields["password1"].help_text
+            "their first sign-in. " + password_rules_help_text()
         )
 
     def clean(self):
@@ -106,6 +114,7 @@ class StaffSetPasswordForm(AdminPasswordChangeForm):
     def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
         self.fields.pop("usable_password", None)
+        self.fields["password1"].help_text = password_rules_help_text()
 
     def save(self, commit=True):
         user = super().save(commit=False)

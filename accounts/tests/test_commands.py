@@ -75,3 +75,31 @@ def test_collectstatic_with_hashed_storage_includes_bootstrap(settings, tmp_path
     for name in ["bootstrap/css/bootstrap.min.css", "bootstrap/js/bootstrap.bundle.min.js"]:
         assert name in manifest
         assert (tmp_path / manifest[name]).is_file()
+
+
+class TTY:
+    def isatty(self):
+        return True
+
+
+def test_createsuperuser_asks_again_for_a_password_against_the_rules_and_offers_no_bypass(
+    monkeypatch, capsys, password
+):
+    answers = iter(["head@school.example", "Hana", "Head"])
+    questions = []
+
+    def answer(message=""):
+        questions.append(message)
+        return next(answers)
+
+    passwords = iter(["12345678", "12345678", password, password])
+    monkeypatch.setattr("builtins.input", answer)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="Password: ": next(passwords))
+
+    call_command("createsuperuser", interactive=True, stdin=TTY())
+
+    assert not any("Bypass" in question for question in questions)
+    errors = capsys.readouterr().err
+    assert "This password is too common." in errors
+    assert "Choose another password." in errors
+    assert Staff.objects.get().check_password(password)

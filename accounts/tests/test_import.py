@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -861,3 +862,54 @@ def test_an_import_left_waiting_by_an_earlier_version_of_the_site_asks_for_the_f
 
     assert response.status_code == 200
     assert PENDING_STAFF_IMPORT not in importer.session
+
+
+def test_preview_lists_who_will_be_created_and_what_changes_for_whom(importer, ada, subject_group):
+    text = csv_text(
+        "ada@school.example,Ada,Byron,Mathematics", "new@school.example,New,Member,Physics"
+    )
+    upload(importer, text, create_groups="on")
+
+    previewed = preview(importer)
+
+    assertContains(
+        previewed,
+        "<tr><td>new@school.example</td><td>New Member</td><td>Physics</td></tr>",
+        html=True,
+    )
+    assertContains(
+        previewed,
+        "<tr><td>ada@school.example</td>"
+        "<td>Name: Ada Lovelace → Ada Byron<br>Subject group: — → Mathematics</td></tr>",
+        html=True,
+    )
+
+
+def test_preview_of_many_rows_names_the_first_and_counts_the_rest_in_few_queries(
+    importer, django_assert_max_num_queries
+):
+    rows = [f"new{number}@school.example,New,Member{number}," for number in range(500)]
+    upload(importer, csv_text(*rows))
+
+    with django_assert_max_num_queries(12):
+        previewed = preview(importer)
+
+    assertContains(previewed, "new49@school.example")
+    assertNotContains(previewed, "new50@school.example")
+    assertContains(previewed, "… and 450 more to create.")
+
+
+def test_the_import_page_offers_a_sample_file_that_imports_as_it_is(importer):
+    response = importer.get(reverse("staff:import"))
+
+    assertContains(
+        response,
+        '<a href="/static/samples/staff.csv" download="staff-sample.csv">'
+        "Download a sample CSV file</a>",
+        html=True,
+    )
+    sample = finders.find("samples/staff.csv")
+    with open(sample, encoding="utf-8") as file:
+        staff_import = StaffImport(file.read(), create_groups=True)
+    assert staff_import.errors == []
+    assert staff_import.counts == ImportCounts(3, 0, 0)

@@ -23,7 +23,7 @@ CHOSEN_PASSWORD = "analytical engine notes"
 TYPED_PASSWORD = "Violet-Harbour-2231"
 LINK_NO_LONGER_WORKS = "This invitation no longer works"
 INVITED_BADGE = '<span class="badge text-bg-info">Invited</span>'
-INVITED_STATUS = "Invited: has not set a password yet"
+INVITED_STATUS = "has not set a password yet"
 
 
 def new_staff_data(**overrides):
@@ -357,6 +357,7 @@ def test_staff_list_marks_only_the_invited_member_as_invited(client_as, plain_st
 def test_detail_page_says_invited(client_as, plain_staff, invited):
     response = client_as(plain_staff).get(reverse("staff:detail", kwargs={"pk": invited.pk}))
 
+    assertContains(response, INVITED_BADGE, html=True)
     assertContains(response, INVITED_STATUS)
 
 

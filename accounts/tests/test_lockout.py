@@ -212,13 +212,21 @@ def unlock_staff(email):
     return out.getvalue()
 
 
+def test_unlock_staff_command_says_record_for_one(ada):
+    fail(settings.AXES_FAILURE_LIMIT, ada.email, ip=ATTACKER_IP)
+
+    output = unlock_staff(ada.email)
+
+    assert output == "Unlocked ada@school.example: cleared 1 record of failed sign-ins.\n"
+
+
 def test_unlock_staff_command_unlocks_the_email_from_every_ip_and_says_so(ada, password):
     fail(settings.AXES_FAILURE_LIMIT, ada.email, ip=ATTACKER_IP)
     fail(settings.AXES_FAILURE_LIMIT, ada.email, ip=OTHER_IP)
 
     output = unlock_staff(" ADA@School.example ")
 
-    assert output == "Unlocked ada@school.example: cleared 2 record(s) of failed sign-ins.\n"
+    assert output == "Unlocked ada@school.example: cleared 2 records of failed sign-ins.\n"
     assert not AccessAttempt.objects.exists()
     assert signs_in(ada.email, password, ip=ATTACKER_IP)
     assert signs_in(ada.email, password, ip=OTHER_IP)

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from pytest_django.asserts import assertContains, assertRedirects
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from accounts.models import Staff
 from accounts.tests.factories import NEW_PASSWORD, PASSWORD, StaffFactory
@@ -275,13 +275,28 @@ def test_a_spaced_passphrase_does_not_sign_in_without_its_spaces(people, can_sig
     assert not can_sign_in(PERSON["email"], SPACES_AT_BOTH_ENDS.strip())
 
 
+OWN_PASSWORD_FORMS = {
+    "password change",
+    "admin own password change",
+    "password reset link",
+    "invitation link",
+}
+
+
 @pytest.mark.parametrize("way", PASSWORD_FORMS)
 def test_every_password_form_states_the_minimum_length(people, way):
     client, url = PASSWORD_FORMS[way].open(people)
 
     response = client.get(url)
 
-    assertContains(response, "Your password must contain at least 12 characters.")
+    # About someone else's password on a manager's forms, one's own on the others.
+    own = way in OWN_PASSWORD_FORMS
+    whose = "Your" if own else "The"
+    assertContains(response, f"{whose} password must contain at least 12 characters.")
+    assertNotContains(response, "entirely numeric")
+    if not own:
+        assertNotContains(response, "Your password")
+        assertNotContains(response, "your other personal information")
 
 
 # Argon2id

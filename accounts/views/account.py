@@ -3,14 +3,21 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.messages.views import SuccessMessageMixin
+from django.db.models import Count, Q
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.generic import (
     TemplateView,
 )
 
 from audit.actors import client_ip
+from audit.models import AuditEvent
+from subjects.models import SubjectGroup
 
 from ..forms.account import (
     EmailAuthenticationForm,
@@ -51,7 +58,42 @@ def allow_email_request(request, kind, email):
 
 
 class HomeView(TemplateView):
+    """One's own details and what one can do; for a manager, the staff in numbers too."""
+
     template_name = "home.html"
+    # How many of the latest changes to staff and groups a manager sees.
+    latest_changes = 5
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        if user.has_perm("accounts.change_staff"):
+            context["staff_counts"] = Staff.objects.aggregate(
+                active=Count("pk", filter=Q(is_active=True)),
+                invited=Count(
+                    "pk", filter=Q(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+                ),
+                inactive=Count("pk", filter=Q(is_active=False)),
+                without_group=Count("pk", filter=Q(is_active=True, subject_group__isnull=True)),
+            )
+            context["group_count"] = SubjectGroup.objects.count()
+        if user.has_perm("accounts.view_staff"):
+            context["latest_changes"] = AuditEvent.objects.filter(
+                kind__in=RECORD_CHANGES
+            ).select_related("actor")[: self.latest_changes]
+        return context
+
+
+# What a manager's home page lists as the latest changes: records, not sign-ins.
+RECORD_CHANGES = [
+    AuditEvent.Kind.CREATED,
+    AuditEvent.Kind.CHANGED,
+    AuditEvent.Kind.DEACTIVATED,
+    AuditEvent.Kind.ACTIVATED,
+    AuditEvent.Kind.DELETED,
+    AuditEvent.Kind.IMPORTED,
+    AuditEvent.Kind.IMPORT_CHANGED,
+]
 
 
 class LoginView(auth_views.LoginView):
@@ -59,7 +101,17 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@method_decorator(login_not_required, name="dispatch")
 class LogoutView(auth_views.LogoutView):
+    """Log out on POST; on GET, a page with the button to do it (or a link to log in again)."""
+
+    # A followed link or a typed address is a GET: it gets a page, never a bare 405.
+    http_method_names = ["get", "post", "options"]
+    template_name = "registration/logout.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data())
+
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You have been logged out.")
@@ -77,7 +129,18 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         if not allow_email_request(self.request, "password reset", form.cleaned_data["email"]):
             return too_many_requests(self.request)
+        self.extra_email_context = {"link_lifetime": link_lifetime(settings.PASSWORD_RESET_TIMEOUT)}
         return super().form_valid(form)
+
+
+def link_lifetime(seconds):
+    """How long an emailed link works, in words: '1 hour', '90 minutes', '2 days'."""
+    minutes = seconds // 60
+    for unit, size in (("day", 24 * 60), ("hour", 60)):
+        if minutes % size == 0:
+            count = minutes // size
+            return f"{count} {unit}{pluralize(count)}"
+    return f"{minutes} minute{pluralize(minutes)}"
 
 
 class ActiveAccountLinkMixin:

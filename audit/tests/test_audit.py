@@ -539,7 +539,12 @@ def test_page_views_make_no_query_of_the_audit_trail(client_as, manager, ada, ur
     with CaptureQueriesContext(connection) as context:
         client.get(url)
 
-    assert not [q for q in context.captured_queries if "auditevent" in q["sql"]]
+    audit_queries = [q["sql"] for q in context.captured_queries if "auditevent" in q["sql"]]
+    if url_name == "home":
+        # A manager's home page reads the latest changes, in one query, and records nothing.
+        assert len([sql for sql in audit_queries if sql.startswith("SELECT")]) == 1
+        audit_queries = [sql for sql in audit_queries if not sql.startswith("SELECT")]
+    assert not audit_queries
 
 
 # Immutability and pruning

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import json
 from datetime import timedelta
 
 import pytest
@@ -214,9 +213,16 @@ def test_the_export_of_a_change_holds_its_fields(client_as, superuser, ada_renam
         "203.0.113.7",
         str(ada_renamed.pk),
     )
-    assert json.loads(row["changes"]) == [
-        {"field": "first_name", "label": "First name", "old": "Ada", "new": "Augusta"}
-    ]
+    assert row["changes"] == "First name from Ada to Augusta"
+
+
+def test_the_export_says_what_a_record_was_created_with_in_words(client_as, superuser, ada):
+    response = client_as(superuser).get(reverse("audit:export"), {"kind": "created"})
+
+    rows = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    changes = {row["record"]: row["changes"] for row in rows}
+    assert "Email ada@school.example" in changes["Ada Lovelace (ada@school.example)"]
+    assert "{" not in changes["Ada Lovelace (ada@school.example)"]
 
 
 # Nobody changes the record
@@ -320,3 +326,11 @@ def test_a_history_page_costs_the_same_queries_however_many_people_acted(
     # Session, user, permissions, the person, the count and the page with each actor.
     with django_assert_max_num_queries(9):
         client.get(history_url(ada))
+
+
+def test_an_unknown_kind_of_event_is_ignored_with_a_notice_that_names_the_filter(
+    client_as, superuser
+):
+    response = client_as(superuser).get(reverse("audit:list"), {"kind": "zzz"})
+
+    assertContains(response, "Ignored the unknown kind of event “zzz”.")

@@ -28,6 +28,16 @@ MANAGER_SIGN_IN = re.compile(r"sign in as (?P<email>\S+) with the password (?P<p
 TIMEOUT_MS = 15_000
 
 
+MEMBER_PASSWORD = "a-demo-member-passphrase"
+MAKE_MEMBER = f"""
+from accounts.models import Staff
+member = Staff.objects.filter(is_staff=False, groups=None, subject_group__isnull=False).first()
+member.set_password({MEMBER_PASSWORD!r})
+member.save()
+print(member.email)
+"""
+
+
 def manage(*args, env):
     """Run a manage.py command; return what it printed."""
     result = subprocess.run(
@@ -73,8 +83,19 @@ def save(page, name):
     print(f"{path.relative_to(PROJECT)}: {path.stat().st_size // 1024} KB")
 
 
-def take_screenshots(browser, base_url, email, password):
+def take_screenshots(browser, base_url, email, password, member):
     for width_name, viewport in VIEWPORTS.items():
+        context = browser.new_context(base_url=base_url, viewport=viewport, device_scale_factor=1)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto("/accounts/login/")
+        page.get_by_label("Email").fill(member)
+        page.get_by_label("Password").fill(MEMBER_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", level=2, name="Your details")).to_be_visible()
+        save(page, f"home-member-{width_name}")
+        context.close()
+
         context = browser.new_context(base_url=base_url, viewport=viewport, device_scale_factor=1)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -103,6 +124,10 @@ def take_screenshots(browser, base_url, email, password):
         expect(page.get_by_role("heading", level=1)).to_have_text("Subject groups")
         save(page, f"subject-groups-{width_name}")
 
+        page.goto("/staff/import/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Import staff")
+        save(page, f"staff-import-{width_name}")
+
         context.close()
 
 
@@ -116,6 +141,8 @@ def main():
         manager = MANAGER_SIGN_IN.search(seeded)
         if not manager:
             sys.exit(f"seed_demo printed no sign-in for the demo manager:\n{seeded}")
+        # A plain member, for the home page as most people see it.
+        member = manage("shell", "--command", MAKE_MEMBER, env=env).strip().splitlines()[-1]
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -131,7 +158,7 @@ def main():
                 browser = playwright.chromium.launch(
                     executable_path=find_chromium(), args=["--no-sandbox", "--disable-gpu"]
                 )
-                take_screenshots(browser, base_url, manager["email"], manager["password"])
+                take_screenshots(browser, base_url, manager["email"], manager["password"], member)
                 browser.close()
         finally:
             server.terminate()

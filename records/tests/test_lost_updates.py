@@ -132,3 +132,27 @@ def test_every_full_save_counts_a_new_version(subject_group):
     subject_group.save()
     subject_group.refresh_from_db()
     assert subject_group.version == 3
+
+
+def test_the_conflict_page_is_headed_with_the_saved_name_and_captions_its_table_above(
+    client_as, manager, superuser, ada
+):
+    opened_by_second = edit_data(ada)
+    client_as(manager).post(edit_url(ada), edit_data(ada, last_name="King"))
+
+    response = client_as(superuser).post(
+        edit_url(ada), {**opened_by_second, "first_name": "Augusta"}
+    )
+
+    assertContains(response, "<h1>Edit Ada King</h1>", html=True)
+    assertContains(response, '<table class="table table-sm caption-top">')
+    assertContains(response, '<div class="col-lg-6">', count=2)
+
+
+def test_an_invalid_edit_is_headed_with_the_saved_name_not_the_typed_one(client_as, manager, ada):
+    response = client_as(manager).post(
+        edit_url(ada), edit_data(ada, first_name="Augusta", email="")
+    )
+
+    assert response.status_code == 200
+    assertContains(response, "<h1>Edit Ada Lovelace</h1>", html=True)

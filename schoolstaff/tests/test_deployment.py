@@ -198,7 +198,15 @@ def test_a_20_mb_upload_by_an_anonymous_visitor_gets_the_413_page(client):
     assertContains(
         response, f"at most {filesizeformat(settings.STAFF_IMPORT_MAX_BYTES)}", status_code=413
     )
-    assertContains(response, '<a class="navbar-brand" href="/">schoolstaff</a>', status_code=413)
+    assertContains(
+        response,
+        (
+            '<a class="navbar-brand d-flex align-items-center gap-2" href="/">'
+            '<img src="/static/img/schoolstaff.svg" alt="" width="28" height="28">schoolstaff</a>'
+        ),
+        status_code=413,
+        html=True,
+    )
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert not Staff.objects.filter(email="a@school.example").exists()
 

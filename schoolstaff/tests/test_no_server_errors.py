@@ -641,6 +641,7 @@ ENDPOINTS = {**SITE, **ADMIN}
 WITHOUT_PARAMETERS = (
     "home",
     "healthz",
+    "favicon",
     # django.contrib.auth.urls' pages after a form is sent. Its login, logout, password
     # change, password reset and reset link are hidden by ours, of the same names.
     "password_change_done",

@@ -1,16 +1,19 @@
 """Transactions per request, the health check and the page shown without a database."""
 
+import io
 import json
 import logging
+import re
 import subprocess
 import sys
 
 import pytest
 from django.db import OperationalError
+from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from schoolstaff import views
-from schoolstaff.log import JSONFormatter, OneLineFormatter
+from schoolstaff.log import ClientErrorFilter, JSONFormatter, OneLineFormatter
 from schoolstaff.secret_key import local_secret_key
 from subjects.models import SubjectGroup
 
@@ -226,3 +229,37 @@ def test_debugging_without_a_key_uses_the_machines_own(tmp_path):
     key_file = tmp_path / ".secret_key"
     from_file = settings_with(DJANGO_SECRET_KEY="", DJANGO_SECRET_KEY_FILE=str(key_file))
     assert from_file["secret_key"] == local_secret_key(key_file)
+
+
+def test_a_refused_request_logs_one_short_line_without_a_traceback(client_as, plain_staff, ada):
+    handler = logging.getLogger("django").handlers[0]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        response = client_as(plain_staff).get(reverse("staff:update", kwargs={"pk": ada.pk}))
+    finally:
+        handler.setStream(previous)
+
+    assert response.status_code == 403
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith(
+        f"WARNING django.request Forbidden (Permission denied): /staff/{ada.pk}/edit/"
+    )
+
+
+def test_a_server_error_still_logs_its_traceback():
+    record = failed_request_record()
+
+    assert ClientErrorFilter().filter(record)
+    assert record.exc_info is not None
+
+
+@pytest.mark.django_db
+def test_the_documented_healthz_example_is_what_a_default_install_answers(client, settings):
+    settings.REDIS_URL = ""
+    readme = (settings.BASE_DIR / "docs" / "deploying.md").read_text()
+    example = re.search(r"`GET /healthz` needs no sign-in and answers\s+`(\{.*?\})`", readme, re.S)
+
+    assert example is not None
+    assert client.get("/healthz").json() == json.loads(example.group(1))

@@ -302,7 +302,15 @@ def test_error_pages_are_styled_and_reveal_nothing(
     assertContains(response, f"<h1>{heading}</h1>", status_code=status, html=True)
     # The site's layout: its title, navbar and stylesheet.
     assertContains(response, " · schoolstaff</title>", status_code=status)
-    assertContains(response, '<a class="navbar-brand" href="/">schoolstaff</a>', status_code=status)
+    assertContains(
+        response,
+        (
+            '<a class="navbar-brand d-flex align-items-center gap-2" href="/">'
+            '<img src="/static/img/schoolstaff.svg" alt="" width="28" height="28">schoolstaff</a>'
+        ),
+        status_code=status,
+        html=True,
+    )
     assertContains(response, STATIC_FILE, status_code=status)
     content = response.content.decode()
     for leak in ["Traceback", "Django", django.get_version(), "settings", settings.SECRET_KEY]:

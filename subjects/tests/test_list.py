@@ -1,5 +1,7 @@
 """The subject-group list: active staff counted in one query, searched, sorted, paged."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -108,3 +110,12 @@ def test_a_groups_page_lists_members_a_page_at_a_time(viewer):
     assert len(first.context["object_list"]) == 25
     assert past_the_end.context["page_obj"].number == 2
     assert SubjectGroup.objects.with_staff_count().get(pk=group.pk).staff_count == 30
+
+
+def test_the_active_staff_header_is_aligned_right_as_its_numbers(viewer, groups):
+    response = list_groups(viewer)
+
+    header = re.search(r'<th scope="col"([^>]*)>\s*<a[^>]*>\s*Active staff', response.text)
+    assert header is not None
+    assert 'class="text-end"' in header.group(1)
+    assertContains(response, '<td class="text-end">', count=len(listed(response)))

@@ -259,6 +259,8 @@ def test_empty_list_says_so_and_offers_add_to_managers(client_as, manager):
 
     assertContains(response, "There are no subject groups yet.")
     assertContains(response, f'href="{reverse("subjects:create")}"')
+    # The header's button, and the next step under the empty list.
+    assertContains(response, "Add the first subject group")
 
 
 def test_empty_list_offers_no_add_button_to_plain_staff(client_as, plain_staff):
@@ -382,3 +384,18 @@ def test_posting_delete_for_an_unknown_id_deletes_nothing(client_as, manager, su
 
     assert response.status_code == 404
     assert group_names() == ["Mathematics"]
+
+
+def test_a_groups_page_marks_invited_and_inactive_members_with_badges(client_as, manager):
+    group = SubjectGroupFactory(name="Geography")
+    invited = StaffFactory(subject_group=group)
+    invited.set_unusable_password()
+    invited.save()
+    StaffFactory(subject_group=group, is_active=False)
+
+    response = client_as(manager).get(group.get_absolute_url())
+
+    assertContains(response, '<span class="badge text-bg-info">Invited</span>', count=1, html=True)
+    assertContains(
+        response, '<span class="badge text-bg-secondary">Inactive</span>', count=1, html=True
+    )

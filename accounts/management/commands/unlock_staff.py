@@ -1,5 +1,6 @@
 from axes.utils import reset
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 
 from accounts.lockout import account_is_locked, clear_account_failures
 from accounts.models import Staff
@@ -24,6 +25,6 @@ class Command(BaseCommand):
             return
         lifted = ", and the account's lock after failures from all addresses"
         self.stdout.write(
-            f"Unlocked {email}: cleared {cleared} record(s) of failed sign-ins"
+            f"Unlocked {email}: cleared {cleared} record{pluralize(cleared)} of failed sign-ins"
             f"{lifted if account_was_locked else ''}."
         )

@@ -11,7 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connections
+from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect, sync_playwright
 
@@ -170,5 +172,20 @@ def sign_in():
             page.get_by_role("button", name="Verify").click()
         expect(page.get_by_role("button", name="Log out")).to_be_visible()
         return page
+
+    return sign_in_as
+
+
+@pytest.fixture
+def signed_in(live_server):
+    """Sign a page's browser in with a session cookie: the login form has tests of its own."""
+
+    def sign_in_as(page, staff):
+        client = Client()
+        client.force_login(staff)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
 
     return sign_in_as

@@ -12,7 +12,6 @@ from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
-from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -31,21 +30,6 @@ AXE = Axe()
 BLOCKING_IMPACTS = {"serious", "critical"}
 PHONE = {"width": 375, "height": 800}
 DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture
-def signed_in(live_server):
-    """Sign a page's browser in with a session cookie: the login form has tests of its own."""
-
-    def sign_in_as(page, staff):
-        client = Client()
-        client.force_login(staff)
-        session = client.cookies[settings.SESSION_COOKIE_NAME].value
-        page.context.add_cookies(
-            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
-        )
-
-    return sign_in_as
 
 
 def a_manager():

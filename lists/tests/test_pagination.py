@@ -1,0 +1,43 @@
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains
+
+from accounts.tests.factories import StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three_pages(manager):
+    # With the manager, 51 active staff: three pages of 25.
+    StaffFactory.create_batch(50)
+
+
+@pytest.mark.parametrize(
+    ("asked", "notice"),
+    [
+        ("999", "There is no page “999”: showing page 3 of 3."),
+        ("-1", "There is no page “-1”: showing page 1 of 3."),
+        ("0", "There is no page “0”: showing page 1 of 3."),
+        ("abc", "There is no page “abc”: showing page 1 of 3."),
+        ("02", "There is no page “02”: showing page 2 of 3."),
+    ],
+)
+def test_a_page_that_does_not_exist_says_which_page_is_shown_even_when_kept_in_the_cache(
+    client_as, manager, three_pages, asked, notice
+):
+    client = client_as(manager)
+    # Every page seen once, so that each is kept in the cache.
+    for number in (1, 2, 3):
+        client.get(reverse("staff:list"), {"page": number})
+
+    response = client.get(reverse("staff:list"), {"page": asked})
+
+    assertContains(response, notice)
+
+
+def test_a_page_that_exists_has_no_notice(client_as, manager, three_pages):
+    response = client_as(manager).get(reverse("staff:list"), {"page": 2})
+
+    assertContains(response, "Page 2 of 3")
+    assertNotContains(response, "There is no page")
