@@ -9,6 +9,7 @@ SCHOOLSTAFF_CHROMIUM names).
 
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -28,7 +29,8 @@ MANAGER_SIGN_IN = re.compile(r"sign in as (?P<email>\S+) with the password (?P<p
 TIMEOUT_MS = 15_000
 
 
-MEMBER_PASSWORD = "a-demo-member-passphrase"
+# The plain member of the throwaway demo database signs in with a password made for the run.
+MEMBER_PASSWORD = secrets.token_urlsafe(24)
 MAKE_MEMBER = f"""
 from accounts.models import Staff
 member = Staff.objects.filter(is_staff=False, groups=None, subject_group__isnull=False).first()
