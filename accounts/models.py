@@ -10,9 +10,9 @@ from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AuditedModel, AuditEvent
+from audit.models import AuditEvent
+from changes.models import TrackedRecord
 from records.validators import validate_name, validate_year_in_range
-from records.versioning import VersionedModel
 
 
 class StaffQuerySet(models.QuerySet):
@@ -71,7 +71,7 @@ class StaffManager(BaseUserManager.from_queryset(StaffQuerySet)):
         return staff
 
 
-class Staff(AuditedModel, VersionedModel, AbstractUser):
+class Staff(TrackedRecord, AbstractUser):
     username = None
     email = models.EmailField(
         "email",

@@ -70,14 +70,12 @@ def start_the_session_clocks(sender, request, user, **kwargs):
     request.session["signed_in_at"] = request.session["last_seen_at"] = int(time.time())
 
 
-@receiver(post_save, sender=Staff)
-@receiver(post_save, sender=SubjectGroup)
 @receiver(post_delete, sender=Staff)
 @receiver(post_delete, sender=SubjectGroup)
-def outdate_the_cached_lists(sender, update_fields=None, **kwargs):
-    # Signing in records the time, which no list shows.
-    if update_fields != frozenset({"last_login"}):
-        DirectoryVersion.objects.bump()
+def outdate_the_cached_lists(sender, **kwargs):
+    # A deletion, also the admin's "delete selected", which never calls Model.delete():
+    # saves outdate the lists themselves (changes.models.TrackedRecord).
+    DirectoryVersion.objects.bump()
 
 
 @receiver(m2m_changed, sender=Staff.groups.through)

@@ -12,11 +12,9 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 
 from audit.models import AuditEvent
-from lists.models import DirectoryVersion
 from lists.spreadsheets import without_formula_guard
 from records.validators import validate_name
 from subjects.models import SubjectGroup, name_key
@@ -330,51 +328,32 @@ class StaffImport:
         """Create and update the staff and groups in one transaction; return the counts."""
         if self.errors:
             raise ValueError("A staff import with errors cannot be saved.")
-        # Bulk queries skip Staff.save() and the emails it sends when an email
-        # or password changes: rightly, since an import changes neither for
-        # anyone who has them. New staff hear of their account when they ask
-        # for a password reset, or when a manager resends their invitation.
+        # An import changes no one's email or password, so it sends no email: new
+        # staff hear of their account when they ask for a password reset, or when
+        # a manager resends their invitation.
         with transaction.atomic():
-            new_groups = []
             if self.new_groups:
-                new_groups = SubjectGroup.objects.bulk_create(
-                    SubjectGroup(name=name) for name in self.new_groups.values()
+                SubjectGroup.create_in_bulk(
+                    [SubjectGroup(name=name) for name in self.new_groups.values()],
+                    kind=AuditEvent.Kind.IMPORTED,
                 )
                 self.group_ids = self._group_ids()
-            new_staff = []
-            for batch in in_batches(self.new_rows, self.batch_size):
-                new_staff += Staff.objects.bulk_create(self._new_staff(*row) for row in batch)
+            Staff.create_in_bulk(
+                [self._new_staff(*row) for row in self.new_rows],
+                kind=AuditEvent.Kind.IMPORTED,
+                batch_size=self.batch_size,
+            )
             for staff, group in self.changed_staff:
                 if group is not None:
                     staff.subject_group_id = self.group_ids.get(group)
-                # An edit form opened before the import must not save over it.
-                staff.version = F("version") + 1
             # Names and group only: an import never touches sign-in details or privileges.
-            fields = ["first_name", "last_name", "subject_group"]
-            Staff.objects.bulk_update(
+            Staff.update_in_bulk(
                 [staff for staff, _ in self.changed_staff],
-                [*fields, "version"],
+                ["first_name", "last_name", "subject_group"],
+                kind=AuditEvent.Kind.IMPORT_CHANGED,
                 batch_size=self.batch_size,
             )
-            self._record(new_groups, new_staff, fields)
-            DirectoryVersion.objects.bump()  # Bulk queries send no signals.
         return self.counts
-
-    def _record(self, new_groups, new_staff, fields):
-        """Record each group and member created or changed, in a few queries."""
-        # SQLite and PostgreSQL give bulk-created rows their primary keys.
-        labels = {"subject_group_id": dict(SubjectGroup.objects.values_list("pk", "name"))}
-        changes_of_new = [
-            (target, target.audit_kind_and_changes(True, related_labels=labels)[1])
-            for target in [*new_groups, *new_staff]
-        ]
-        AuditEvent.objects.record_many(AuditEvent.Kind.IMPORTED, changes_of_new)
-        # Each member's values as loaded are the old values.
-        changes_of_changed = [
-            (staff, staff.audit_kind_and_changes(False, fields, related_labels=labels)[1])
-            for staff, _ in self.changed_staff
-        ]
-        AuditEvent.objects.record_many(AuditEvent.Kind.IMPORT_CHANGED, changes_of_changed)
 
     def _new_staff(self, email, first_name, last_name, group):
         return Staff(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, router, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -16,11 +16,12 @@ from . import actors
 
 
 class AuditedModel:
-    """Record each save in the audit trail, with the fields it changed and their old values.
+    """Say what a save of this record changes: its kind, and each field's old and new value.
 
     The values as loaded are kept on the instance (`from_db`), so that a save
-    finds what it changed without reading the row again. Deletions are recorded
-    by a `post_delete` receiver, which sees the admin's bulk deletions too.
+    finds what it changed without reading the row again. Recording it is the
+    job of the change's owner (changes.models.TrackedRecord); deletions are
+    recorded by a `post_delete` receiver, which sees the admin's bulk deletions too.
     """
 
     # Not worth recording, or (a password hash) never to be stored.
@@ -31,21 +32,6 @@ class AuditedModel:
         instance = super().from_db(db, field_names, values)
         instance.audit_snapshot = instance.audit_values()
         return instance
-
-    def save(self, *args, audit_kind=None, **kwargs):
-        """Save, and record what changed; as `audit_kind` (a password reset, say) if given."""
-        adding = self._state.adding
-        kind, changes = self.audit_kind_and_changes(adding, kwargs.get("update_fields"))
-        if kind and audit_kind:
-            kind = audit_kind
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        # The change and its record commit together, or neither does. Without a
-        # savepoint: inside a request's transaction this costs no query.
-        with transaction.atomic(using=using, savepoint=False):
-            super().save(*args, **kwargs)
-            if kind:
-                AuditEvent.objects.record(kind, self, changes)
-        self.audit_snapshot = self.audit_values()
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         super().refresh_from_db(using, fields, from_queryset)
@@ -131,6 +117,22 @@ class AuditedModel:
             }
             for field in fields
         ]
+
+    @classmethod
+    def audit_related_labels(cls, records):
+        """Names of the objects the records' relations point to, now and as loaded: for many
+        records at once, by one query per relation."""
+        labels = {}
+        for field in cls.audited_fields():
+            if not field.is_relation:
+                continue
+            keys = set()
+            for record in records:
+                old = getattr(record, "audit_snapshot", {}).get(field.attname)
+                keys |= {getattr(record, field.attname), old}
+            found = field.related_model._base_manager.in_bulk(keys - {None})
+            labels[field.attname] = {pk: str(obj) for pk, obj in found.items()}
+        return labels
 
     def _related_labels(self, field, old_pk):
         """Names of the old and new related objects: the new one is usually loaded already."""

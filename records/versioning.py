@@ -10,17 +10,13 @@ from django.db import models
 
 
 class VersionedModel(models.Model):
+    """A record with a version, which each save of what its edit form shows advances
+    (changes.models.TrackedRecord, the owner of every change)."""
+
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs):
-        # A save of some fields only (the last sign-in, the active flag) leaves
-        # the fields an edit form shows alone, and so leaves the version.
-        if not self._state.adding and kwargs.get("update_fields") is None:
-            self.version += 1
-        super().save(*args, **kwargs)
 
 
 class VersionCheckMixin:

@@ -97,6 +97,7 @@ LOCAL_APPS = [
     "records",
     "lists",
     "audit",
+    "changes",
     "subjects",
     "accounts",
     "two_factor",

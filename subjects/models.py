@@ -2,9 +2,8 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from audit.models import AuditedModel
+from changes.models import TrackedRecord
 from records.validators import validate_name
-from records.versioning import VersionedModel
 
 
 class SubjectGroupQuerySet(models.QuerySet):
@@ -42,7 +41,7 @@ class NameKeyField(models.CharField):
         return value
 
 
-class SubjectGroup(AuditedModel, VersionedModel):
+class SubjectGroup(TrackedRecord):
     name = models.CharField("name", max_length=60, validators=[validate_name])
     name_key = NameKeyField(
         max_length=60,

@@ -11,8 +11,6 @@ from django.db import transaction
 
 from accounts.models import Staff
 from audit.actors import acting_as
-from audit.models import AuditEvent
-from lists.models import DirectoryVersion
 from subjects.models import SubjectGroup, name_key
 
 DEMO_DOMAIN = "demo.school.example"
@@ -83,16 +81,7 @@ class Command(BaseCommand):
                 first_number=max(numbers, default=0) + 1,
                 subject_groups=subject_groups,
             )
-            Staff.objects.bulk_create(new_staff, batch_size=500)
-            DirectoryVersion.objects.bump()  # Bulk queries send no signals.
-            labels = {"subject_group_id": {group.pk: group.name for group in subject_groups}}
-            AuditEvent.objects.record_many(
-                AuditEvent.Kind.CREATED,
-                (
-                    (member, member.audit_kind_and_changes(True, related_labels=labels)[1])
-                    for member in new_staff
-                ),
-            )
+            Staff.create_in_bulk(new_staff)
         ungrouped = sum(member.subject_group is None for member in new_staff)
         self.stdout.write(
             f"Created {new_groups} subject groups and {len(new_staff)} demo staff "
