@@ -8,9 +8,11 @@ from axes.helpers import get_client_username
 from axes.models import AccessFailureLog
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.dispatch import Signal
 from django.utils import timezone
 
+from audit.models import AuditEvent
+
+from . import emails
 from .models import Staff
 
 # Kept instead of what was typed into the email box when it cannot be an address.
@@ -37,10 +39,6 @@ def username_for_lockout(request, credentials):
     username = (credentials or {}).get("username") or request.POST.get("username")
     # Checked once lower-cased, which lengthens some characters ("İ").
     return typed_email(Staff.objects.normalize_email(username))
-
-
-# Sent with `request` and `username` when failures from any address lock an account.
-account_locked_out = Signal()
 
 
 def account_is_locked(username):
@@ -93,7 +91,7 @@ class AccountLockoutHandler(AxesDatabaseHandler):
         if account_is_locked(username):
             request.axes_locked_out = request.account_locked_out = True
             request.axes_credentials = credentials
-            account_locked_out.send(type(self), request=request, username=username)
+            tell_the_owner_of_an_account_lock(request, username)
 
     def remove_out_of_limit_failure_logs(self, *, username, limit=None):
         """Forget the user's failures older than the window, as each new one is logged.
@@ -106,3 +104,19 @@ class AccountLockoutHandler(AxesDatabaseHandler):
             username=username, attempt_time__lt=window_start
         ).delete()
         return count
+
+
+def tell_the_owner_of_an_account_lock(request, username):
+    """Record that failures from every address locked the account, and email its owner."""
+    staff = Staff.objects.filter(email=username).first()
+    AuditEvent.objects.record(
+        AuditEvent.Kind.LOCKED_OUT, staff, request=request, email_typed=typed_email(username)
+    )
+    if staff is not None:
+        emails.send_account_email(
+            "account_locked",
+            staff.email,
+            staff=staff,
+            failure_limit=settings.LOGIN_ACCOUNT_FAILURE_LIMIT,
+            hours=int(settings.LOGIN_ACCOUNT_WINDOW.total_seconds() // 3600),
+        )

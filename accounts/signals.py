@@ -14,7 +14,7 @@ from lists.models import DirectoryVersion
 from subjects.models import SubjectGroup
 
 from . import emails
-from .lockout import account_locked_out, typed_email
+from .lockout import typed_email
 from .models import Staff
 
 
@@ -45,22 +45,6 @@ def tell_the_owner_of_a_lockout(sender, request, username, ip_address, **kwargs)
             staff=staff,
             failure_limit=settings.AXES_FAILURE_LIMIT,
             minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
-        )
-
-
-@receiver(account_locked_out)
-def tell_the_owner_of_an_account_lock(sender, request, username, **kwargs):
-    staff = Staff.objects.filter(email=username).first()
-    AuditEvent.objects.record(
-        AuditEvent.Kind.LOCKED_OUT, staff, request=request, email_typed=typed_email(username)
-    )
-    if staff is not None:
-        emails.send_account_email(
-            "account_locked",
-            staff.email,
-            staff=staff,
-            failure_limit=settings.LOGIN_ACCOUNT_FAILURE_LIMIT,
-            hours=int(settings.LOGIN_ACCOUNT_WINDOW.total_seconds() // 3600),
         )
 
 
