@@ -3,7 +3,6 @@ many from any number of IPs lock the account until its password is reset."""
 
 import json
 import logging
-import re
 from datetime import timedelta
 from io import StringIO
 
@@ -22,6 +21,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from accounts.models import Staff
 from accounts.tests.factories import NEW_PASSWORD, StaffFactory, edit_data
+from accounts.tests.pages import main_content, signed_in
 from audit.actors import client_ip
 from audit.models import AuditEvent
 
@@ -71,13 +71,6 @@ def signs_in(email, password, ip=ATTACKER_IP, **extra):
     client = Client()
     response = log_in(client, email, password, REMOTE_ADDR=ip, **extra)
     return response.status_code == 302 and SESSION_KEY in client.session
-
-
-def main_content(response):
-    """The page's <main>, without the CSRF token, which differs on every page."""
-    html = response.content.decode()
-    main = re.search(r"<main\b.*</main>", html, re.DOTALL).group()
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", main)
 
 
 def failures_recorded(username):
@@ -521,12 +514,6 @@ def change_own_password(client, old_password, url_name="password_change", **extr
         "new_password2": NEW_PASSWORD,
     }
     return client.post(reverse(url_name), data, **extra)
-
-
-def signed_in(staff):
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.mark.parametrize("url_name", CHANGE_PASSWORD_PAGES)

@@ -16,6 +16,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from accounts.models import EmailRequest, Staff
 from accounts.tests.admin_forms import admin_change_data
 from accounts.tests.factories import NEW_PASSWORD, StaffFactory, edit_data
+from accounts.tests.pages import signed_in
 from accounts.tokens import invitation_token_generator
 from audit.models import AuditEvent
 from schoolstaff import settings as project_settings
@@ -33,12 +34,6 @@ NEEDS_CURRENT_PASSWORD = "Enter your current password to change your own email a
 def committed(django_capture_on_commit_callbacks):
     """Run what the block leaves for the transaction's commit, as a real request would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def signed_in(staff):
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def uidb64(staff):

@@ -23,6 +23,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from accounts.models import Staff
 from accounts.tests.factories import NEW_PASSWORD, PASSWORD, StaffFactory
+from accounts.tests.pages import signed_in
 from accounts.tokens import invitation_token_generator
 from schoolstaff import settings as project_settings
 from two_factor.tests.sessions import verify_client_session
@@ -48,13 +49,6 @@ UNICODE_PASSPHRASE = (
 UNICODE_PASSPHRASE_WITH_ANOTHER_LAST_CHARACTER = UNICODE_PASSPHRASE[:-1] + "α"
 OWN_PASSWORD = "a passphrase of my very own"
 FORCED_CHANGE_MESSAGE = "Your password was set by someone else. Please choose your own now."
-
-
-def signed_in(staff):
-    """A browser in which `staff` is signed in."""
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def signed_in_through_the_login_page(email, password):

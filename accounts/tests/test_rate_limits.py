@@ -12,6 +12,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from accounts.models import EmailRequest, Staff
 from accounts.tests.factories import StaffFactory
+from accounts.tests.pages import main_content
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +30,6 @@ def invited(db):
 
 def ask_for_reset(email, ip=CLIENT_IP, **extra):
     return Client().post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=ip, **extra)
-
-
-def main_content(response):
-    html = response.content.decode()
-    return re.search(r"<main\b.*</main>", html, re.DOTALL).group()
 
 
 def age_email_requests(**duration):
