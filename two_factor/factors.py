@@ -137,19 +137,7 @@ def recovery_code_used(user, request):
 
 
 def remove_app(device, request):
-    """Remove the app, and the recovery codes if nothing is left for them to back up."""
-    user = device.user
-    device.delete()
-    no_factor_left = not has_factor(user)
-    if no_factor_left:
-        StaticDevice.objects.filter(user=user).delete()
-    announce(
-        AuditEvent.Kind.TWO_FACTOR_REMOVED,
-        user,
-        request,
-        factor=APP_NAME,
-        no_factor_left=no_factor_left,
-    )
+    remove_factor(device, request, APP_NAME)
 
 
 def passkey_added(device, request):
@@ -157,7 +145,11 @@ def passkey_added(device, request):
 
 
 def remove_passkey(device, request):
-    """Remove a passkey, and the recovery codes if nothing is left for them to back up."""
+    remove_factor(device, request, f"The passkey “{device.name}”")
+
+
+def remove_factor(device, request, factor):
+    """Remove a factor, and the recovery codes if nothing is left for them to back up."""
     user = device.user
     device.delete()
     no_factor_left = not has_factor(user)
@@ -167,7 +159,7 @@ def remove_passkey(device, request):
         AuditEvent.Kind.TWO_FACTOR_REMOVED,
         user,
         request,
-        factor=f"The passkey “{device.name}”",
+        factor=factor,
         no_factor_left=no_factor_left,
     )
 
