@@ -44,16 +44,6 @@ def watched_page(page):
     return page
 
 
-def a_superuser():
-    return StaffFactory(
-        email="root@school.example",
-        first_name="Sam",
-        last_name="Super",
-        is_staff=True,
-        is_superuser=True,
-    )
-
-
 def type_password(page, staff):
     page.goto(reverse("login"))
     page.get_by_label("Email").fill(staff.email)
@@ -78,8 +68,8 @@ def save_screenshot(page, name):
         page.screenshot(path=SCREENSHOTS / f"{name}-desktop.png")
 
 
-def test_an_administrator_sets_up_an_app_then_signs_in_with_its_code(watched_page):
-    page, staff = watched_page, a_superuser()
+def test_an_administrator_sets_up_an_app_then_signs_in_with_its_code(watched_page, superuser):
+    page, staff = watched_page, superuser
 
     type_password(page, staff)
     expect(page.get_by_role("heading", name="Set up an authenticator app")).to_be_visible()
@@ -123,8 +113,8 @@ def test_an_administrator_sets_up_an_app_then_signs_in_with_its_code(watched_pag
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 
 
-def test_the_security_page_by_keyboard(page, sign_in):
-    staff = a_superuser()
+def test_the_security_page_by_keyboard(page, sign_in, superuser):
+    staff = superuser
     sign_in(page, staff.email)
     generate_recovery_codes(staff, request=None)
     page.goto(reverse("two_factor:security"))
@@ -144,11 +134,10 @@ def test_the_security_page_by_keyboard(page, sign_in):
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
 
 
-def test_removal_and_reset_pages_are_accessible(watched_page, sign_in):
+def test_removal_and_reset_pages_are_accessible(watched_page, sign_in, superuser):
     page = watched_page
     plain = StaffFactory(email="pat@school.example", first_name="Pat", last_name="Plain")
     give_app(plain)
-    superuser = a_superuser()
 
     sign_in(page, superuser.email)
     page.goto(reverse("staff:detail", kwargs={"pk": plain.pk}))
@@ -217,9 +206,9 @@ def add_passkey(page, name):
 
 
 def test_a_passkey_added_from_the_security_page_signs_in_alone(
-    watched_page, authenticator, sign_in
+    watched_page, authenticator, sign_in, superuser
 ):
-    page, staff = watched_page, a_superuser()
+    page, staff = watched_page, superuser
     sign_in(page, staff.email)
 
     add_passkey(page, "Work laptop")
@@ -244,8 +233,10 @@ def test_a_passkey_added_from_the_security_page_signs_in_alone(
     assert page.evaluate("window.cspViolations") == []
 
 
-def test_a_passkey_can_be_the_second_step_after_the_password(watched_page, authenticator, sign_in):
-    page, staff = watched_page, a_superuser()
+def test_a_passkey_can_be_the_second_step_after_the_password(
+    watched_page, authenticator, sign_in, superuser
+):
+    page, staff = watched_page, superuser
     sign_in(page, staff.email)
     add_passkey(page, "Phone")
     page.get_by_role("button", name="Log out").click()
