@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from audit.models import AuditEvent
-from lists.models import DirectoryVersion
+from lists.models import DirectoryChange
 from subjects.models import SubjectGroup
 
 from . import emails
@@ -59,7 +59,7 @@ def start_the_session_clocks(sender, request, user, **kwargs):
 def outdate_the_cached_lists(sender, **kwargs):
     # A deletion, also the admin's "delete selected", which never calls Model.delete():
     # saves outdate the lists themselves (changes.models.TrackedRecord).
-    DirectoryVersion.objects.bump()
+    DirectoryChange.objects.record()
 
 
 @receiver(m2m_changed, sender=Staff.groups.through)
@@ -67,7 +67,7 @@ def outdate_the_cached_lists(sender, **kwargs):
 def outdate_the_cached_lists_of_buttons(sender, action, **kwargs):
     # Who holds powers decides whose Edit button a manager sees.
     if action in {"post_add", "post_remove", "post_clear"}:
-        DirectoryVersion.objects.bump()
+        DirectoryChange.objects.record()
 
 
 # The audit trail

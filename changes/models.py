@@ -12,7 +12,7 @@ from here.
 from django.db import models, router, transaction
 
 from audit.models import AuditedModel, AuditEvent
-from lists.models import DirectoryVersion
+from lists.models import DirectoryChange
 from records.versioning import VersionedModel
 
 
@@ -41,7 +41,7 @@ class TrackedRecord(AuditedModel, VersionedModel):
                 AuditEvent.objects.record(kind, self, changes)
             # A sign-in saves its time, which no list shows.
             if adding or advanced or kind:
-                DirectoryVersion.objects.using(using).bump()
+                DirectoryChange.objects.using(using).record()
         self.audit_snapshot = self.audit_values()
 
     @classmethod
@@ -61,7 +61,7 @@ class TrackedRecord(AuditedModel, VersionedModel):
                 ],
                 batch_size=batch_size,
             )
-            DirectoryVersion.objects.bump()
+            DirectoryChange.objects.record()
         return created
 
     @classmethod
@@ -81,7 +81,7 @@ class TrackedRecord(AuditedModel, VersionedModel):
                 record.version = models.F("version") + 1
             cls._default_manager.bulk_update(records, [*fields, "version"], batch_size=batch_size)
             AuditEvent.objects.record_many(kind, changes, batch_size=batch_size)
-            DirectoryVersion.objects.bump()
+            DirectoryChange.objects.record()
         for record in records:
             record.audit_snapshot = {
                 **getattr(record, "audit_snapshot", {}),

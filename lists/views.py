@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.views.generic import View
 from django.views.generic.detail import SingleObjectMixin
 
-from .models import DirectoryVersion
+from .models import DirectoryChange
 
 
 class KeysFirstPaginator(Paginator):
@@ -188,8 +188,8 @@ class CachedListMixin:
     page (docs/performance.md). The content depends only on the search, filters,
     sort and page, the viewer's permissions and the data, so it is kept under
     those as cleaned (never the raw query string, so that made-up parameters add
-    no entries), the permissions and the DirectoryVersion, which every change to
-    staff or groups replaces. A page that falls back from what was asked, with a
+    no entries), the permissions and the version that every change to staff or
+    groups moves on (`DirectoryChange`). A page that falls back from what was asked, with a
     notice, is rendered each time and not kept. The page around the content
     (navbar, messages) is rendered for each request.
     """
@@ -221,7 +221,7 @@ class CachedListMixin:
         """The key of this page's content, or None when it is not to be kept."""
         if not settings.LIST_CACHE_SECONDS or self.filter_form.notices:
             return None
-        version = DirectoryVersion.objects.current()
+        version = DirectoryChange.objects.version()
         if version is None:
             return None
         filters = sorted(self.filter_form.cleaned_data.items())

@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -154,3 +154,36 @@ def test_the_email_limits_hold_under_parallel_requests(settings, monkeypatch):
 
     assert sorted(response.status_code for response in responses) == [302] * 3 + [429] * 5
     assert EmailRequest.objects.filter(email="target@school.example").count() == 3
+
+
+def test_concurrent_changes_never_wait_for_each_other(db):
+    """Each change to staff or groups adds its own mark for the lists: no row is shared."""
+    ada, grace = StaffFactory(), StaffFactory()
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_change():
+        # Changes Ada and holds its transaction open until the other change is done.
+        with transaction.atomic():
+            ada.first_name = "Adeline"
+            ada.save()
+            started.set()
+            finished.wait(timeout=10)
+
+    def quick_change():
+        started.wait(timeout=10)
+        with transaction.atomic():
+            # Waiting for the open transaction's rows would fail here, not hang.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            grace.first_name = "Gracie"
+            grace.save()
+        finished.set()
+        return "saved"
+
+    results = at_once(slow_change, quick_change)
+
+    assert results[1] == "saved"
+    assert {s.first_name for s in Staff.objects.filter(pk__in=[ada.pk, grace.pk])} == {
+        "Adeline",
+        "Gracie",
+    }

@@ -12,7 +12,7 @@ from accounts.models import Staff
 from accounts.staff_import import StaffImport
 from accounts.tests.admin_forms import admin_change_data
 from accounts.tests.factories import StaffFactory, edit_data
-from lists.models import DirectoryVersion
+from lists.models import DirectoryChange
 from subjects.models import SubjectGroup
 
 pytestmark = pytest.mark.django_db
@@ -164,24 +164,24 @@ def test_a_change_shows_in_both_lists_at_once(
 
 
 def test_signing_in_does_not_outdate_the_lists(client, ada, password):
-    version = DirectoryVersion.objects.current()
+    version = DirectoryChange.objects.version()
 
     client.post(reverse("login"), {"username": ada.email, "password": password})
 
     assert Staff.objects.get(pk=ada.pk).last_login is not None
-    assert DirectoryVersion.objects.current() == version
+    assert DirectoryChange.objects.version() == version
 
 
 def test_a_rolled_back_change_never_brings_back_an_old_version(db):
     from django.db import transaction
 
-    before = DirectoryVersion.objects.current()
+    before = DirectoryChange.objects.version()
     with pytest.raises(RuntimeError), transaction.atomic():
         SubjectGroup.objects.create(name="Latin")
         raise RuntimeError
-    assert DirectoryVersion.objects.current() == before
+    assert DirectoryChange.objects.version() == before
     SubjectGroup.objects.create(name="Greek")
-    assert DirectoryVersion.objects.current() not in (before, None)
+    assert DirectoryChange.objects.version() not in (before, None)
 
 
 def test_no_caching_when_switched_off(client_as, manager, settings):
@@ -197,3 +197,39 @@ def test_no_caching_when_switched_off(client_as, manager, settings):
     # The groups to filter by, the count, the page's keys and its rows: all again.
     assert len(again) == len(first)
     assert sum("COUNT(*)" in query["sql"] for query in again) == 1
+
+
+def test_each_change_adds_a_mark_and_updates_none(db):
+    DirectoryChange.objects.record()
+    first = DirectoryChange.objects.get()
+
+    DirectoryChange.objects.record()
+
+    assert DirectoryChange.objects.count() == 2
+    assert DirectoryChange.objects.get(pk=first.pk).mark == first.mark
+
+
+def test_a_change_that_commits_after_a_later_one_still_moves_the_version_on(db):
+    # Concurrent changes may commit in any order of their keys.
+    DirectoryChange.objects.create(pk=5)
+    version = DirectoryChange.objects.version()
+
+    DirectoryChange.objects.create(pk=3)
+
+    assert DirectoryChange.objects.version() != version
+
+
+def test_old_marks_are_removed_once_the_change_that_outdates_them_commits(
+    db, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr("lists.models.KEPT_MARKS", 5)
+    added = []
+    for _ in range(12):
+        with django_capture_on_commit_callbacks(execute=True):
+            DirectoryChange.objects.record()
+        added.append(DirectoryChange.objects.latest("pk").pk)
+
+    kept = list(DirectoryChange.objects.order_by("pk").values_list("pk", flat=True))
+    # The newest, between 5 and 10 of them, whatever the key the first one had.
+    assert 5 <= len(kept) < 10
+    assert kept == added[-len(kept) :]
