@@ -7,7 +7,7 @@ from django.contrib.auth.forms import (
 )
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.db import connections
-from django.db.models import F, Func, TextField
+from django.db.models import F, Func, Q, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from django.utils.html import format_html_join
@@ -19,7 +19,7 @@ from subjects.models import SubjectGroup
 
 from .. import emails
 from ..lockout import check_own_password
-from ..models import Staff
+from ..models import INVITED, Staff
 
 
 def password_rules_help_text():
@@ -132,7 +132,12 @@ COMMON = 5000
 class StaffListFilterForm(ListFilterForm):
     """Search, filter and sort the staff list: `?q=ada+love&group=3&status=all&sort=-email`."""
 
-    STATUSES = {"active": {"is_active": True}, "inactive": {"is_active": False}, "all": {}}
+    STATUSES = {
+        "active": Q(is_active=True),
+        "invited": INVITED,
+        "inactive": Q(is_active=False),
+        "all": Q(),
+    }
 
     sort_orders = {
         "first_name": ["first_name", "last_name"],
@@ -155,7 +160,12 @@ class StaffListFilterForm(ListFilterForm):
         required=False,
         label="Status",
         widget=forms.Select(
-            choices=[("active", "Active"), ("inactive", "Inactive"), ("all", "All")],
+            choices=[
+                ("active", "Active"),
+                ("invited", "Invited"),
+                ("inactive", "Inactive"),
+                ("all", "All"),
+            ],
             attrs={"class": "form-select"},
         ),
     )
@@ -238,4 +248,4 @@ class StaffListFilterForm(ListFilterForm):
             queryset = queryset.filter(subject_group__isnull=True)
         elif group:
             queryset = queryset.filter(subject_group_id=group)
-        return super().filter(queryset.filter(**self.STATUSES[self.cleaned_data["status"]]))
+        return super().filter(queryset.filter(self.STATUSES[self.cleaned_data["status"]]))

@@ -1,12 +1,16 @@
 """What the staff pages and the home page show, and in which order."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from accounts.tests.factories import StaffFactory
+from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +88,7 @@ def test_home_shows_a_manager_the_staff_in_numbers(client_as, manager, subject_g
     assert counts == {"active": 4, "invited": 1, "inactive": 1, "without_group": 1}
     assertContains(response, '<span class="stat-number">4</span>', html=True)
     assertContains(response, f'href="{reverse("staff:list")}?group=none"')
+    assertContains(response, f'href="{reverse("staff:list")}?status=invited"')
 
 
 def test_home_counts_staff_in_the_same_queries_for_few_and_many(client_as, manager, subject_group):
@@ -106,6 +111,24 @@ def test_home_shows_a_manager_the_latest_changes(client_as, manager, ada):
 
     assertContains(response, "Latest changes")
     assertContains(response, "Last name from Lovelace to King")
+
+
+def test_home_shows_the_newest_changes_of_every_kind_but_no_sign_ins(client_as, manager):
+    # Ten of each kind, one kind after another, after the fixtures' own events.
+    kinds = [AuditEvent.Kind.CREATED, AuditEvent.Kind.LOGIN, AuditEvent.Kind.DELETED]
+    start = timezone.now() + timedelta(hours=1)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(kind=kind, target_label=f"{kind} {n}", created_at=start + timedelta(minutes=m))
+        for m, (kind, n) in enumerate((kind, n) for kind in kinds for n in range(10))
+    )
+    client = client_as(manager)
+
+    latest = home(client).context["latest_changes"]
+
+    assert [event.target_label for event in latest] == [f"deleted {n}" for n in (9, 8, 7, 6, 5)]
+    AuditEvent.objects.filter(kind=AuditEvent.Kind.DELETED).delete()
+    latest = home(client).context["latest_changes"]
+    assert [event.target_label for event in latest] == [f"created {n}" for n in (9, 8, 7, 6, 5)]
 
 
 def test_home_on_an_empty_site_leads_a_manager_to_add_groups_and_import_staff(client_as, manager):

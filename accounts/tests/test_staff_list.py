@@ -129,6 +129,18 @@ def test_status_filter_defaults_to_active(viewer, retired, status, expected):
     assert sorted(listed(response)) == expected
 
 
+def test_the_invited_are_the_active_staff_with_no_password_of_their_own_yet(viewer, retired):
+    for email, active in [("invited@school.example", True), ("gone@school.example", False)]:
+        member = StaffFactory(email=email, is_active=active)
+        member.set_unusable_password()
+        member.save()
+
+    response = list_staff(viewer, status="invited")
+
+    assert listed(response) == ["invited@school.example"]
+    assertContains(response, '<option value="invited" selected>Invited</option>', html=True)
+
+
 def test_an_unknown_status_falls_back_to_active_and_says_so(viewer, retired):
     response = list_staff(viewer, status="asleep")
 

@@ -122,6 +122,32 @@ def test_a_group_in_every_sort_walks_an_index_of_the_group_without_sorting(db, s
 
 
 @sqlite_only
+@pytest.mark.parametrize("sort", [sort for sort in SORTS_BOTH_WAYS if "subject_group" not in sort])
+def test_the_invited_are_found_through_their_index(db, sort):
+    # A few percent of the staff, sorted once found, as the inactive are on PostgreSQL.
+    plan = page_keys_plan({"sort": sort, "status": "invited"}, offset=100)
+
+    assert "SEARCH accounts_staff USING INDEX staff_invited (<expr>=?)" in plan
+
+
+@sqlite_only
+def test_the_home_pages_counts_read_indexes_only(db):
+    with CaptureQueriesContext(connection) as queries:
+        Staff.objects.counts()
+
+    [counts] = [query["sql"] for query in queries]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {counts}")
+        plan = [row[-1] for row in cursor.fetchall()]
+    assert [step for step in plan if step.startswith(("SCAN accounts_staff", "SEARCH"))] == [
+        "SCAN accounts_staff USING COVERING INDEX accounts_staff_subject_group_id_b86aa257",
+        "SCAN accounts_staff USING COVERING INDEX staff_inactive",
+        "SEARCH accounts_staff USING INDEX staff_invited (<expr>=?)",
+        "SEARCH accounts_staff USING COVERING INDEX staff_group_active (subject_group_id=?)",
+    ]
+
+
+@sqlite_only
 @pytest.mark.parametrize("sort", ["subject_group", "-subject_group"])
 @pytest.mark.parametrize("status", STATUSES)
 def test_a_page_sorted_by_group_reads_its_rows_through_the_groups_index(

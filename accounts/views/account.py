@@ -4,9 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.messages.views import SuccessMessageMixin
-from django.db.models import Count, Q
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
@@ -68,19 +66,12 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         if user.has_perm("accounts.change_staff"):
-            context["staff_counts"] = Staff.objects.aggregate(
-                active=Count("pk", filter=Q(is_active=True)),
-                invited=Count(
-                    "pk", filter=Q(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
-                ),
-                inactive=Count("pk", filter=Q(is_active=False)),
-                without_group=Count("pk", filter=Q(is_active=True, subject_group__isnull=True)),
-            )
+            context["staff_counts"] = Staff.objects.counts()
             context["group_count"] = SubjectGroup.objects.count()
         if user.has_perm("accounts.view_staff"):
-            context["latest_changes"] = AuditEvent.objects.filter(
-                kind__in=RECORD_CHANGES
-            ).select_related("actor")[: self.latest_changes]
+            context["latest_changes"] = AuditEvent.objects.newest(
+                RECORD_CHANGES, self.latest_changes
+            )
         return context
 
 
