@@ -36,14 +36,27 @@ class StaffQuerySet(models.QuerySet):
         In one query, each count read from an index: the active as all staff less
         the inactive, which is quicker than stepping through every active one.
         """
-        counted = [
+        everyone, inactive, invited, without_group = self.count_each(
             self.all(),
             self.filter(is_active=False),
             self.filter(INVITED),
             self.filter(is_active=True, subject_group__isnull=True),
-        ]
+        )
+        return {
+            "active": everyone - inactive,
+            "invited": invited,
+            "inactive": inactive,
+            "without_group": without_group,
+        }
+
+    def count_active(self):
+        everyone, inactive = self.count_each(self.all(), self.filter(is_active=False))
+        return everyone - inactive
+
+    def count_each(self, *querysets):
+        """The number of rows of each queryset, in one query."""
         compiled = [
-            queryset.order_by().values("pk").query.sql_with_params() for queryset in counted
+            queryset.order_by().values("pk").query.sql_with_params() for queryset in querysets
         ]
         with connections[self.db].cursor() as cursor:
             cursor.execute(
@@ -51,13 +64,7 @@ class StaffQuerySet(models.QuerySet):
                 + ", ".join(f"(SELECT COUNT(*) FROM ({sql}) rows)" for sql, _ in compiled),
                 [param for _, params in compiled for param in params],
             )
-            everyone, inactive, invited, without_group = cursor.fetchone()
-        return {
-            "active": everyone - inactive,
-            "invited": invited,
-            "inactive": inactive,
-            "without_group": without_group,
-        }
+            return cursor.fetchone()
 
     def with_powers(self):
         """Annotate `holds_powers` (see Staff.has_powers), for lists that show what one may do."""

@@ -28,9 +28,15 @@ class KeysFirstPaginator(Paginator):
     again for them.
     """
 
-    def __init__(self, object_list, per_page, *, rows=None, **kwargs):
+    def __init__(self, object_list, per_page, *, rows=None, count=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = object_list if rows is None else rows
+        # A quicker way to count the list, when there is one.
+        self.count_rows = count
+
+    @cached_property
+    def count(self):
+        return self.count_rows() if self.count_rows else super().count
 
     def page(self, number):
         page = super().page(number)
@@ -212,7 +218,9 @@ class CachedListMixin:
         list_key = f"list:{self.content_template_name}:{version}:{digest(filters)}"
         # Counted once per list, so that a page past the end is known without the database.
         self.known_count = cache.get_or_set(
-            f"{list_key}:count", lambda: self.listed.count(), settings.LIST_CACHE_SECONDS
+            f"{list_key}:count",
+            lambda: self.get_paginator(self.listed, self.paginate_by).count,
+            settings.LIST_CACHE_SECONDS,
         )
         number = self.page_number()
         if number > max(1, -(-self.known_count // self.paginate_by)):

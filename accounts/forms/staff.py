@@ -199,6 +199,10 @@ class StaffListFilterForm(ListFilterForm):
     def clean_group(self):
         return self.clean_choice("group", "")
 
+    def lists_every_active_member(self):
+        data = self.cleaned_data
+        return data["status"] == "active" and not data["group"] and not data["q"]
+
     def clean_status(self):
         return self.clean_choice("status", "active")
 

@@ -130,6 +130,34 @@ def test_the_invited_are_found_through_their_index(db, sort):
     assert "SEARCH accounts_staff USING INDEX staff_invited (<expr>=?)" in plan
 
 
+@pytest.mark.parametrize(
+    ("params", "expected"), [({}, 27), ({"status": "all"}, 30), ({"status": "inactive"}, 3)]
+)
+def test_the_total_under_the_list_counts_the_listed(client_as, manager, params, expected):
+    StaffFactory.create_batch(26)
+    StaffFactory.create_batch(3, is_active=False)
+
+    response = client_as(manager).get(reverse("staff:list"), params)
+
+    assert response.context["paginator"].count == expected
+    assertContains(response, f"of {expected} in all" if expected > 25 else f"{expected} in all")
+
+
+@sqlite_only
+def test_all_active_staff_are_counted_from_two_indexes(client_as, manager):
+    with CaptureQueriesContext(connection) as queries:
+        client_as(manager).get(reverse("staff:list"))
+
+    [count] = [query["sql"] for query in queries if "COUNT(*)" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {count}")
+        plan = [row[-1] for row in cursor.fetchall()]
+    assert [step for step in plan if step.startswith("SCAN accounts_staff")] == [
+        "SCAN accounts_staff USING COVERING INDEX accounts_staff_subject_group_id_b86aa257",
+        "SCAN accounts_staff USING COVERING INDEX staff_inactive",
+    ]
+
+
 @sqlite_only
 def test_the_home_pages_counts_read_indexes_only(db):
     with CaptureQueriesContext(connection) as queries:
