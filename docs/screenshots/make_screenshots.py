@@ -4,7 +4,8 @@ Run from anywhere with the project's Python (`make screenshots`): it migrates a
 temporary SQLite database, fills it with `seed_demo`, serves it on a free port
 of 127.0.0.1, and saves each page at desktop and phone widths, as
 docs/screenshots/<page>-<desktop|phone>.png, in Debian's Chromium (or the one
-SCHOOLSTAFF_CHROMIUM names).
+SCHOOLSTAFF_CHROMIUM names). The demo manager signs in with an authenticator app,
+whose codes the script computes from the app's key, as the phone would.
 """
 
 import os
@@ -19,6 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from django_otp.oath import hotp
 from playwright.sync_api import expect, sync_playwright
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -29,14 +31,22 @@ MANAGER_SIGN_IN = re.compile(r"sign in as (?P<email>\S+) with the password (?P<p
 TIMEOUT_MS = 15_000
 
 
-# The plain member of the throwaway demo database signs in with a password made for the run.
+# The plain member of the throwaway demo database signs in with a password made for the run;
+# the demo manager has an authenticator app and recovery codes, so that the second step and
+# the security page show. Printed: the member's email, then the app's key in hexadecimal.
 MEMBER_PASSWORD = secrets.token_urlsafe(24)
-MAKE_MEMBER = f"""
+PREPARE_ACCOUNTS = """
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Staff
+from two_factor import factors
 member = Staff.objects.filter(is_staff=False, groups=None, subject_group__isnull=False).first()
-member.set_password({MEMBER_PASSWORD!r})
+member.set_password({password!r})
 member.save()
+manager = Staff.objects.get(email={manager!r})
+app = TOTPDevice.objects.create(user=manager, name=factors.APP_NAME, confirmed=True)
+factors.generate_recovery_codes(manager, request=None)
 print(member.email)
+print(app.key)
 """
 
 
@@ -85,7 +95,22 @@ def save(page, name):
     print(f"{path.relative_to(PROJECT)}: {path.stat().st_size // 1024} KB")
 
 
-def take_screenshots(browser, base_url, email, password, member):
+class AuthenticatorApp:
+    """The demo manager's app: the code it shows now, each code typed once (as django-otp asks)."""
+
+    def __init__(self, hex_key):
+        self.key = bytes.fromhex(hex_key)
+        self.last_step = None
+
+    def code(self):
+        step = int(time.time()) // 30
+        if self.last_step is not None and step <= self.last_step:
+            step = self.last_step + 1  # Within the tolerance of one step.
+        self.last_step = step
+        return f"{hotp(self.key, step):06d}"
+
+
+def take_screenshots(browser, base_url, email, password, member, app):
     for width_name, viewport in VIEWPORTS.items():
         context = browser.new_context(base_url=base_url, viewport=viewport, device_scale_factor=1)
         page = context.new_page()
@@ -96,6 +121,10 @@ def take_screenshots(browser, base_url, email, password, member):
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", level=2, name="Your details")).to_be_visible()
         save(page, f"home-member-{width_name}")
+
+        page.goto("/accounts/security/app/")
+        expect(page.locator("figure.qr-code svg")).to_be_visible()
+        save(page, f"setup-app-{width_name}")
         context.close()
 
         context = browser.new_context(base_url=base_url, viewport=viewport, device_scale_factor=1)
@@ -108,6 +137,11 @@ def take_screenshots(browser, base_url, email, password, member):
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Second step")
+        save(page, f"second-step-{width_name}")
+
+        page.get_by_label("Code").fill(app.code())
+        page.get_by_role("button", name="Verify").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Morgan")
         save(page, f"home-{width_name}")
 
@@ -130,6 +164,11 @@ def take_screenshots(browser, base_url, email, password, member):
         expect(page.get_by_role("heading", level=1)).to_have_text("Import staff")
         save(page, f"staff-import-{width_name}")
 
+        page.goto("/accounts/security/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Security")
+        page.wait_for_load_state()  # The passkey script has then put in its button.
+        save(page, f"security-{width_name}")
+
         context.close()
 
 
@@ -144,7 +183,8 @@ def main():
         if not manager:
             sys.exit(f"seed_demo printed no sign-in for the demo manager:\n{seeded}")
         # A plain member, for the home page as most people see it.
-        member = manage("shell", "--command", MAKE_MEMBER, env=env).strip().splitlines()[-1]
+        prepare = PREPARE_ACCOUNTS.format(password=MEMBER_PASSWORD, manager=manager["email"])
+        member, app_key = manage("shell", "--command", prepare, env=env).splitlines()[-2:]
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -160,7 +200,14 @@ def main():
                 browser = playwright.chromium.launch(
                     executable_path=find_chromium(), args=["--no-sandbox", "--disable-gpu"]
                 )
-                take_screenshots(browser, base_url, manager["email"], manager["password"], member)
+                take_screenshots(
+                    browser,
+                    base_url,
+                    manager["email"],
+                    manager["password"],
+                    member,
+                    AuthenticatorApp(app_key),
+                )
                 browser.close()
         finally:
             server.terminate()

@@ -4,7 +4,6 @@ Every new page is audited by axe, under the site's Content-Security-Policy, whic
 must report no violation (the QR code is inline SVG without style attributes).
 """
 
-import os
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ pytestmark = pytest.mark.browser
 
 AXE = Axe()
 BLOCKING_IMPACTS = {"serious", "critical"}
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 # Collects CSP violations, which the console does not always report.
 CSP_WATCH = """
 window.cspViolations = [];
@@ -62,12 +60,6 @@ def assert_accessible_under_the_csp(page):
     expect(page.locator("h1")).to_have_count(1)
 
 
-def save_screenshot(page, name):
-    """Kept in docs/screenshots/ when SCHOOLSTAFF_SCREENSHOTS=1 (the README shows them)."""
-    if os.environ.get("SCHOOLSTAFF_SCREENSHOTS") == "1":
-        page.screenshot(path=SCREENSHOTS / f"{name}-desktop.png")
-
-
 def test_an_administrator_sets_up_an_app_then_signs_in_with_its_code(watched_page, superuser):
     page, staff = watched_page, superuser
 
@@ -99,7 +91,6 @@ def test_an_administrator_sets_up_an_app_then_signs_in_with_its_code(watched_pag
     type_password(page, staff)
     expect(page.get_by_role("heading", name="Second step")).to_be_visible()
     assert_accessible_under_the_csp(page)
-    save_screenshot(page, "second-step")
     page.get_by_role("textbox", name="Code").fill(
         "000000" if unused_code(device) != "000000" else "111111"
     )
@@ -118,7 +109,6 @@ def test_the_security_page_by_keyboard(page, sign_in, superuser):
     sign_in(page, staff.email)
     generate_recovery_codes(staff, request=None)
     page.goto(reverse("two_factor:security"))
-    save_screenshot(page, "security")
 
     # From the skip link, the tab key reaches the button that makes new recovery codes.
     page.get_by_role("link", name="Skip to main content").focus()
