@@ -17,13 +17,15 @@ from urllib.parse import urlencode
 import django
 
 SORTS = ["first_name", "last_name", "email", "subject_group"]
-STATUSES = {"active": {"is_active": True}, "inactive": {"is_active": False}, "all": {}}
+# How often each status is drawn.
+STATUSES = {"active": 6, "inactive": 1, "all": 2, "invited": 1}
 PER_PAGE = 25
 
 
 def mixed_urls(count, seed=1):
     from django.db.models import Q
 
+    from accounts.forms.staff import StaffListFilterForm
     from accounts.management.commands.seed_demo import LAST_NAMES
     from accounts.models import Staff
     from subjects.models import SubjectGroup
@@ -35,7 +37,7 @@ def mixed_urls(count, seed=1):
 
     def pages(status, group="", q=""):
         if (status, group, q) not in counts:
-            rows = Staff.objects.filter(**STATUSES[status])
+            rows = Staff.objects.filter(StaffListFilterForm.STATUSES[status])
             if group == "none":
                 rows = rows.filter(subject_group__isnull=True)
             elif group:
@@ -53,7 +55,7 @@ def mixed_urls(count, seed=1):
     for _ in range(count):
         params = {}
         kind = rng.random()
-        status = rng.choices(list(STATUSES), weights=[6, 1, 2])[0]
+        status = rng.choices(list(STATUSES), weights=list(STATUSES.values()))[0]
         group = ""
         q = ""
         if kind < 0.30:  # A subject group, or none.
