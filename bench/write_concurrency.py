@@ -4,12 +4,13 @@
     .venv/bin/python -m bench.write_concurrency --clients 20 --seconds 30 --staff 50000 \\
         --workers 4 --threads 5
 
-Self-contained, on the loopback only: makes a fresh PostgreSQL database
-schoolstaff_bench_<random> on BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432),
-seeds it (`seed_demo --staff 50000 --groups 40 --seed 1 --manager`), runs
-VACUUM ANALYZE, starts gunicorn with production settings (4 workers of 5 threads
-each: 20 requests at a time, so that every client's request is in the site at
-once), and at the end stops it and drops the database.
+Self-contained, on the loopback only (bench/demo_site.py): makes a fresh
+PostgreSQL database schoolstaff_bench_<random> on BENCH_POSTGRES
+(postgres://postgres@127.0.0.1:5432), seeds it (`seed_demo --staff 50000
+--groups 40 --seed 1 --manager --member`), runs VACUUM ANALYZE, starts gunicorn
+with production settings (4 workers of 5 threads each: 20 requests at a time, so
+that every client's request is in the site at once), and at the end stops it and
+drops the database.
 
 Each client signs in through the login form as the demo manager, with a session
 of its own, as 20 managers at 20 browsers would. Then, until the time is up, it
