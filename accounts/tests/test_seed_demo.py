@@ -13,6 +13,7 @@ from subjects.models import SubjectGroup
 pytestmark = pytest.mark.django_db
 
 MANAGER_EMAIL = "manager@demo.school.example"
+MEMBER_EMAIL = "member@demo.school.example"
 
 
 def seed_demo(*args, **options):
@@ -126,3 +127,16 @@ def test_manager_option_again_resets_the_password_without_emailing(can_sign_in):
 def test_more_groups_than_subjects_is_refused():
     with pytest.raises(CommandError, match="--groups"):
         seed_demo(groups=1000)
+
+
+def test_member_option_prints_the_login_of_a_plain_member(can_sign_in):
+    output = seed_demo(staff=5, groups=1, manager=True, member=True)
+
+    login = re.search(r"as (member@\S+) with the password (\S+)$", output, re.MULTILINE)
+    assert login[1] == MEMBER_EMAIL
+    assert can_sign_in(MEMBER_EMAIL, login[2])
+    member = Staff.objects.get(email=MEMBER_EMAIL)
+    assert not member.is_staff
+    assert not member.is_superuser
+    assert not member.groups.exists()
+    assert not member.get_all_permissions()

@@ -15,6 +15,7 @@ from subjects.models import SubjectGroup, name_key
 
 DEMO_DOMAIN = "demo.school.example"
 MANAGER_EMAIL = f"manager@{DEMO_DOMAIN}"
+MEMBER_EMAIL = f"member@{DEMO_DOMAIN}"
 # Demo staff are first.last.N@demo.school.example; N keeps every address unique.
 DEMO_EMAIL = re.compile(rf"\.(\d+)@{re.escape(DEMO_DOMAIN)}$")
 
@@ -61,17 +62,26 @@ class Command(BaseCommand):
             action="store_true",
             help=f"Create or reset {MANAGER_EMAIL}, a Staff manager, with a new password.",
         )
+        parser.add_argument(
+            "--member",
+            action="store_true",
+            help=f"Create or reset {MEMBER_EMAIL}, a plain member, with a new password.",
+        )
 
-    def handle(self, *args, staff, groups, seed, manager, **options):
+    def handle(self, *args, staff, groups, seed, manager, member, **options):
         if not 0 <= groups <= len(SUBJECTS):
             raise CommandError(f"--groups must be between 0 and {len(SUBJECTS)}.")
         if staff < 0:
             raise CommandError("--staff must not be negative.")
         rng = random.Random(seed)
         with acting_as("command seed_demo"):
-            self.seed(rng, staff, groups, manager)
+            self.seed(rng, staff, groups)
+            if manager:
+                self.reset_manager()
+            if member:
+                self.reset_member()
 
-    def seed(self, rng, staff, groups, manager):
+    def seed(self, rng, staff, groups):
         with transaction.atomic():
             subject_groups, new_groups = self.ensure_groups(SUBJECTS[:groups])
             numbers = self.demo_staff_numbers()
@@ -88,8 +98,6 @@ class Command(BaseCommand):
             f"({ungrouped} of them without a subject group). Demo data now: "
             f"{len(numbers) + len(new_staff)} staff in {len(subject_groups)} subject groups."
         )
-        if manager:
-            self.reset_manager()
 
     def demo_staff_numbers(self):
         """The N of every first.last.N@demo.school.example account."""
@@ -139,24 +147,38 @@ class Command(BaseCommand):
         return staff
 
     def reset_manager(self):
+        manager = self.reset_account(
+            MANAGER_EMAIL,
+            "Demo manager (a Staff manager, with the admin)",
+            {"first_name": "Morgan", "last_name": "Demo-Manager", "is_staff": True},
+        )
+        manager.groups.add(Group.objects.get(name="Staff managers"))
+
+    def reset_member(self):
+        member = self.reset_account(
+            MEMBER_EMAIL,
+            "Demo member (no permissions beyond every member's)",
+            {"first_name": "Jordan", "last_name": "Demo-Member", "is_staff": False},
+        )
+        member.groups.clear()
+        member.user_permissions.clear()
+
+    def reset_account(self, email, description, details):
+        """Create or reset a demo account with a new password, and print its sign-in."""
         password = secrets.token_urlsafe(15)
-        names = {"first_name": "Morgan", "last_name": "Demo-Manager"}
-        validate_password(password, Staff(email=MANAGER_EMAIL, **names))
+        names = {"first_name": details["first_name"], "last_name": details["last_name"]}
+        validate_password(password, Staff(email=email, **names))
         # Saving the hash (not set_password) emails no "password changed"
         # notice to an address that does not exist.
-        manager, _ = Staff.objects.update_or_create(
-            email=MANAGER_EMAIL,
+        account, _ = Staff.objects.update_or_create(
+            email=email,
             defaults={
-                **names,
+                **details,
                 "password": make_password(password),
                 "is_active": True,
-                "is_staff": True,
                 "must_change_password": False,
             },
         )
-        manager.groups.add(Group.objects.get(name="Staff managers"))
-        reset_lockouts(username=MANAGER_EMAIL)
-        self.stdout.write(
-            f"Demo manager (a Staff manager, with the admin): sign in as {MANAGER_EMAIL} "
-            f"with the password {password}"
-        )
+        reset_lockouts(username=email)
+        self.stdout.write(f"{description}: sign in as {email} with the password {password}")
+        return account
