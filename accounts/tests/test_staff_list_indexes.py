@@ -1,4 +1,5 @@
-"""The staff list is found through indexes: every sort, status, group and search, at any page."""
+"""The staff are found through indexes: every sort, status, group and search of the list, at any
+page, the home page's counts and the check for the last superuser."""
 
 import pytest
 from django.db import connection
@@ -175,6 +176,14 @@ def test_all_active_staff_are_counted_from_two_indexes(client_as, manager):
         "SCAN accounts_staff USING COVERING INDEX accounts_staff_subject_group_id_b86aa257",
         "SCAN accounts_staff USING COVERING INDEX staff_inactive",
     ]
+
+
+@sqlite_only
+def test_saving_a_member_looks_for_the_last_superuser_in_their_own_index(db):
+    plan = Staff.objects.active_superusers()[:2].explain()
+
+    assert "USING INDEX staff_active_superusers" in plan
+    assert "TEMP B-TREE" not in plan
 
 
 @sqlite_only
