@@ -5,6 +5,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.db import connections, transaction
 from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
@@ -266,8 +267,23 @@ class CSVExportView(View):
 
     def get(self, request, *args, **kwargs):
         rows = self.filter_form_class(request.GET).filter(self.queryset.all())
+        chunks = self.export_class(rows).chunks()
+        if connections[rows.db].vendor == "postgresql":
+            chunks = in_one_transaction(chunks, rows.db)
         return StreamingHttpResponse(
-            self.export_class(rows).chunks(),
+            chunks,
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{self.file_name}"'},
         )
+
+
+def in_one_transaction(chunks, using):
+    """Yield the chunks inside a transaction, opened when the first is asked for.
+
+    Outside one, PostgreSQL keeps a streaming cursor's rows past the commit by
+    computing all of them first (half a second at 500,000 staff before the first
+    byte, sorted on disk); inside one, it sends the first rows at once. Not on
+    SQLite, which streams either way and whose transactions here take the write lock.
+    """
+    with transaction.atomic(using=using):
+        yield from chunks

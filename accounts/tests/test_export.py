@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
@@ -230,6 +231,25 @@ def test_export_is_sent_in_chunks_of_rows(exporter, monkeypatch):
 
     assert len(chunks) == 4  # 2 + 2 + 2 rows, then what is left: nothing.
     assert sum(chunk.count(b"\r\n") for chunk in chunks) == 7  # The header and six rows.
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite streams its rows outside a transaction as well",
+)
+def test_export_reads_its_rows_in_one_transaction_so_postgresql_streams_them(exporter, monkeypatch):
+    seen = []
+    rows = StaffExport.rows
+
+    def rows_noting_the_transaction(export):
+        # Inside the test's own transaction, the export's opens a savepoint.
+        seen.append(len(connection.savepoint_ids))
+        yield from rows(export)
+
+    monkeypatch.setattr(StaffExport, "rows", rows_noting_the_transaction)
+
+    assert len(rows_of(export(exporter))) == 1
+    assert seen == [1]
 
 
 # Measured at 8 (session, user, savepoint and release, two for permissions, the
