@@ -132,6 +132,8 @@ for sql in "${CEILING_SQL[@]}"; do
     fi
 done
 $PY -m bench.sql_queries "$EMAIL" "${URLS[@]:1}" >"$WORK/queries.txt"
+DJANGO_LIST_CACHE_SECONDS=0 $PY -m bench.sql_queries "$EMAIL" "${URLS[@]:1}" \
+    >"$WORK/uncached-queries.txt"
 mapfile -t -O 1 QUERIES < <(cut -d' ' -f1 "$WORK/queries.txt")
 
 echo "Drawing $MIXED addresses for the mixed workload ..."
@@ -183,11 +185,13 @@ expect_200() {  # Path, server (BASE), cookie (COOKIE).
     fi
 }
 
-# Requests/s, p50 and p99 (in ms) of one page under load, with the cookie $2.
+# Requests/s, p50 and p99 (in ms) of one page under load, with the cookie $2,
+# from the server at $3 (BASE).
 measure() {
-    expect_200 "$1" "$BASE" "$2"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$2" "$BASE$1" >/dev/null  # Warm up.
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$2" "$BASE$1" \
+    local base=${3:-$BASE}
+    expect_200 "$1" "$base" "$2"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$2" "$base$1" >/dev/null  # Warm up.
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$2" "$base$1" \
         >"$WORK/wrk.txt"
     summarize "$1"
 }
@@ -222,6 +226,16 @@ for url in "${URLS[@]:1}"; do
     CEILINGS+=("$(measure "${URLS[0]}" "$CEILING_COOKIE")")
     RESULTS+=("$(measure "$url" "$COOKIE")")
 done
+# The same addresses again and again from the server without the list cache:
+# what the cache saves where it serves best.
+for i in "${!URLS[@]}"; do
+    [ "$i" = 0 ] && continue
+    CEILINGS+=("$(measure "${URLS[0]}" "$CEILING_COOKIE")")
+    RESULTS+=("$(measure "${URLS[$i]}" "$COOKIE" "$UNCACHED_BASE")")
+    NAMES+=("${NAMES[$i]}, list cache off")
+    QUERIES+=("$(sed -n "${i}p" "$WORK/uncached-queries.txt" | cut -d' ' -f1)")
+done
+URLS+=("${URLS[@]:1}")
 CACHE_SECONDS=$($PY manage.py shell --verbosity 0 --command \
     'from django.conf import settings; print(settings.LIST_CACHE_SECONDS)')
 NAMES+=("mixed workload, list cache ${CACHE_SECONDS}s" "mixed workload, list cache off")
