@@ -4,9 +4,9 @@ Saving a staff member or a subject group, on any path (a site form, the admin,
 an import, a command), goes through `TrackedRecord.save()` for one record, or
 `create_in_bulk()` and `update_in_bulk()` for many. Each, in one transaction,
 records the audit events, advances the versions that edit forms check, and
-replaces the token under which the lists keep their pages. Emails to an
-account's owner are sent by the forms and views that make the change, never
-from here.
+adds a mark that moves on the version under which the lists keep their pages
+(`lists.models.DirectoryChange`). Emails to an account's owner are sent by the
+forms and views that make the change, never from here.
 """
 
 from django.db import models, router, transaction
