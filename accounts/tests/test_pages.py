@@ -299,6 +299,8 @@ WAYS_BACK = {
     "remove_passkey": "Cancel",
     "reset_factors": "Cancel",
 }
+
+
 @pytest.fixture
 def site(client_as, plain_staff, manager, superuser, ada, subject_group):
     """Clients signed in as each role, and the records their pages show."""
