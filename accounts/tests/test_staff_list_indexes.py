@@ -211,6 +211,21 @@ def test_a_page_sorted_by_group_reads_its_rows_through_the_groups_index(
     assert not [step for step in plan if step.startswith("SCAN")]
 
 
+@pytest.mark.parametrize("sort", ["subject_group", "-subject_group"])
+@pytest.mark.parametrize("status", STATUSES)
+def test_the_groups_of_a_list_sorted_by_group_are_counted_without_their_keys(
+    client_as, manager, staff_in_groups_of_every_size, sort, status
+):
+    with CaptureQueriesContext(connection) as queries:
+        client_as(manager).get(reverse("staff:list"), {"sort": sort, "status": status})
+
+    counts = [query["sql"] for query in queries if 'AS "subject_group"' in query["sql"]]
+    # COUNT(id) would make PostgreSQL read each row, or a larger index, for the
+    # key: (subject_group, is_active) alone answers COUNT(*) (Index Only Scan).
+    assert counts
+    assert all('COUNT(*) AS "rows"' in sql for sql in counts)
+
+
 # Rendering
 # ------------------------------------------------------------------------------
 def test_each_row_links_to_the_members_page_and_their_edit_page(client_as, manager):
