@@ -26,14 +26,19 @@ class KeysFirstPaginator(Paginator):
     A page in the second half of the list is read from the end, backwards, so
     that no page skips more than half the list. The rows are fetched by their
     keys from `rows` (the list before it was searched and filtered, with what it
-    selects), so that a search is not run again for them.
+    selects), so that a search is not run again for them. `ordering_for`, given
+    the number of rows, may name another order to read the keys in, the same
+    order by other means (an index that suits so many rows).
     """
 
-    def __init__(self, object_list, per_page, *, rows=None, count=None, **kwargs):
+    def __init__(
+        self, object_list, per_page, *, rows=None, count=None, ordering_for=None, **kwargs
+    ):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = object_list if rows is None else rows
         # A quicker way to count the list, when there is one.
         self.count_rows = count
+        self.ordering_for = ordering_for
 
     @cached_property
     def count(self):
@@ -46,6 +51,9 @@ class KeysFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         keys = self.object_list.values_list("pk", flat=True)
+        ordering = self.ordering_for and self.ordering_for(self.count, keys)
+        if ordering:
+            keys = keys.order_by(*ordering)
         if bottom > self.count - top:
             # The list's order, with its key last, reverses exactly.
             keys = list(keys.reverse()[self.count - top : self.count - bottom])[::-1]
