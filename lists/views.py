@@ -27,14 +27,19 @@ class KeysFirstPaginator(Paginator):
     A page in the second half of the list is read from the end, backwards, so
     that no page skips more than half the list. The rows are fetched by their
     keys from `rows` (the list before it was searched and filtered, with what it
-    selects), so that a search is not run again for them.
+    selects), so that a search is not run again for them. `ordering_for`, given
+    the number of rows, may name another order to read the keys in, the same
+    order by other means (an index that suits so many rows).
     """
 
-    def __init__(self, object_list, per_page, *, rows=None, count=None, **kwargs):
+    def __init__(
+        self, object_list, per_page, *, rows=None, count=None, ordering_for=None, **kwargs
+    ):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = object_list if rows is None else rows
         # A quicker way to count the list, when there is one.
         self.count_rows = count
+        self.ordering_for = ordering_for
 
     @cached_property
     def count(self):
@@ -47,6 +52,9 @@ class KeysFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         keys = self.object_list.values_list("pk", flat=True)
+        ordering = self.ordering_for and self.ordering_for(self.count, keys)
+        if ordering:
+            keys = keys.order_by(*ordering)
         if bottom > self.count - top:
             # The list's order, with its key last, reverses exactly.
             keys = list(keys.reverse()[self.count - top : self.count - bottom])[::-1]
@@ -78,10 +86,12 @@ class GroupedPaginator(KeysFirstPaginator):
     @cached_property
     def segments(self):
         """(group key, number of rows) for each group with rows, in the list's order."""
+        # COUNT(*), not COUNT(id): PostgreSQL then reads the counts from an
+        # index on the group alone, without visiting each row for its key.
         counts = dict(
             self.object_list.order_by()
             .values_list(self.group_field)
-            .annotate(rows=Count("pk"))
+            .annotate(rows=Count("*"))
             .values_list(self.group_field, "rows")
         )
         # Rows without a group come last, and first when the list is reversed.

@@ -78,6 +78,7 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
             if self.filter_form.lists_every_active_member():
                 # Counted from two indexes, rather than by stepping through one.
                 kwargs["count"] = Staff.objects.count_active
+            kwargs["ordering_for"] = self.filter_form.ordering_for
             return super().get_paginator(queryset, per_page, **kwargs)
         # By group, a group at a time: no index holds the groups' names.
         way = "-" if sort.startswith("-") else ""
