@@ -48,19 +48,24 @@ def whole_list_in_order(**params):
     return list(form.filter(Staff.objects.all()).values_list("email", flat=True))
 
 
+def every_page(client, rows, **params):
+    """The emails the list shows, page after page, each page saying it holds `rows` in all."""
+    shown = []
+    for page in range(1, -(-rows // 25) + 1):
+        response = client.get(reverse("staff:list"), {**params, "page": page})
+        shown += listed(response)
+        assert response.context["paginator"].count == rows
+    return shown
+
+
 @pytest.mark.parametrize("sort", ["subject_group", "-subject_group"])
 @pytest.mark.parametrize("params", [{}, {"status": "all"}, {"status": "inactive"}, {"q": "smith"}])
 def test_pages_sorted_by_group_are_the_whole_list_sorted_and_cut_into_pages(
     client_as, manager, staff_in_groups_of_every_size, sort, params
 ):
-    client = client_as(manager)
     expected = whole_list_in_order(sort=sort, **params)
 
-    shown = []
-    for page in range(1, -(-len(expected) // 25) + 1):
-        response = client.get(reverse("staff:list"), {"sort": sort, "page": page, **params})
-        shown += listed(response)
-        assert response.context["paginator"].count == len(expected)
+    shown = every_page(client_as(manager), len(expected), sort=sort, **params)
 
     assert shown == expected
 
@@ -91,13 +96,9 @@ def test_an_empty_list_sorted_by_group_shows_no_staff(client_as, manager):
 def test_pages_read_from_either_end_are_the_whole_list_cut_into_pages(
     client_as, manager, staff_in_groups_of_every_size, sort, params
 ):
-    client = client_as(manager)
     expected = whole_list_in_order(sort=sort, **params)
 
-    shown = []
-    for page in range(1, -(-len(expected) // 25) + 1):
-        response = client.get(reverse("staff:list"), {"sort": sort, "page": page, **params})
-        shown += listed(response)
+    shown = every_page(client_as(manager), len(expected), sort=sort, **params)
 
     assert shown == expected
 
@@ -110,13 +111,10 @@ def test_pages_of_a_search_are_the_whole_list_cut_into_pages_however_they_are_re
 ):
     # PostgreSQL sorts a search's rows once found when they are few (COMMON_ON_POSTGRESQL).
     monkeypatch.setattr("accounts.forms.staff.COMMON_ON_POSTGRESQL", common)
-    client = client_as(manager)
     params = {"q": "smith", "sort": sort, "status": status}
     expected = whole_list_in_order(**params)
 
-    shown = []
-    for page in range(1, -(-len(expected) // 25) + 1):
-        shown += listed(client.get(reverse("staff:list"), {**params, "page": page}))
+    shown = every_page(client_as(manager), len(expected), **params)
 
     assert shown == expected != []
 
