@@ -19,7 +19,7 @@ import sys
 import time
 
 from bench.demo_site import HOST, demo_site
-from bench.write_concurrency import Browser, form_fields
+from tests.load.client import Browser, Recorder, find_form
 
 
 def password_check_ms(runs=20):
@@ -48,10 +48,11 @@ def main():
     with demo_site(arguments.database, arguments.staff, workers=2) as site:
         email, password = site.logins["member"]
         for _ in range(arguments.count + 1):
-            browser = Browser(HOST, site.port)
-            page = browser.request("GET", "/accounts/login/")
-            fields = {**form_fields(page.body, "username"), "username": email, "password": password}
-            answer = browser.request("POST", "/accounts/login/", fields)
+            browser = Browser(HOST, site.port, Recorder())
+            page = browser.get("login page", "/accounts/login/")
+            form = find_form(page.body, "username")
+            fields = {**form.fields, "username": email, "password": password}
+            answer = browser.post("sign-in", "/accounts/login/", fields)
             if answer.status != 302 or answer.location != "/":
                 sys.exit(f"Signing in answered {answer.status} {answer.location}, not 302 to /.")
             gets.append(page.seconds * 1000)

@@ -27,7 +27,6 @@ failed.
 """
 
 import argparse
-import http.client
 import re
 import statistics
 import sys
@@ -35,10 +34,9 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from html.parser import HTMLParser
-from http.cookies import SimpleCookie
 
 from bench.demo_site import HOST, demo_site
+from tests.load.client import Browser, Recorder, SignInFailed, find_form
 
 # A member's first name is switched between these on every save.
 FIRST_NAMES = ("Robin", "Robyn")
@@ -60,103 +58,11 @@ def options():
     return arguments
 
 
-class Answer:
-    def __init__(self, status, location, body, seconds):
-        self.status = status
-        self.location = location
-        self.body = body
-        self.seconds = seconds
-
-
-class Browser:
-    """Cookies kept between requests, redirects not followed, one connection a request."""
-
-    def __init__(self, host, port):
-        self.host = host
-        self.port = port
-        self.cookies = {}
-
-    def request(self, method, path, fields=None):
-        headers = {"Host": f"{self.host}:{self.port}", "Connection": "close"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if fields is not None:
-            body = urllib.parse.urlencode(fields).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-        except (OSError, http.client.HTTPException) as error:
-            return Answer(f"{type(error).__name__}: {error}", "", "", 0)
-        finally:
-            connection.close()
-        seconds = time.perf_counter() - started
-        for header in response.headers.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(header).items():
-                if morsel["max-age"] == "0" or not morsel.value:
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = morsel.value
-        location = urllib.parse.urlsplit(response.headers.get("Location", "")).path
-        return Answer(response.status, location, text, seconds)
-
-    def sign_in(self, email, password):
-        page = self.request("GET", "/accounts/login/")
-        fields = form_fields(page.body, "username")
-        answer = self.request(
-            "POST", "/accounts/login/", {**fields, "username": email, "password": password}
-        )
-        if answer.status != 302 or "sessionid" not in self.cookies:
-            sys.exit(f"Signing in as {email} answered {answer.status}, not 302.")
-
-
-class Forms(HTMLParser):
-    """The values each form of a page would submit unchanged."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms = []
-        self.form = None
-        self.select = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.form = {}
-            self.forms.append(self.form)
-        elif self.form is None:
-            return
-        elif tag == "input" and attrs.get("name") and attrs.get("type") != "checkbox":
-            self.form[attrs["name"]] = attrs.get("value") or ""
-        elif tag == "select":
-            self.select = attrs["name"]
-            self.form[self.select] = ""
-        elif tag == "option" and self.select and "selected" in attrs:
-            self.form[self.select] = attrs.get("value", "")
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self.select = None
-        elif tag == "form":
-            self.form = None
-
-
-def form_fields(html, field):
-    """The fields of the first form on the page that has `field` (the navbar's logout has none)."""
-    parser = Forms()
-    parser.feed(html)
-    return next((form for form in parser.forms if field in form), {})
-
-
 def staff_to_edit(browser, count):
     """The primary keys of `count` staff whose Edit button the list shows, one per client."""
     keys, page = [], 1
     while len(keys) < count:
-        answer = browser.request("GET", f"/staff/?sort=email&page={page}")
+        answer = browser.get("list", f"/staff/?sort=email&page={page}")
         found = [int(pk) for pk in re.findall(r'href="/staff/(\d+)/edit/"', answer.body)]
         if answer.status != 200 or not found:
             sys.exit(f"Only {len(keys)} staff to edit, not {count}.")
@@ -184,12 +90,13 @@ class Results:
 def edit(browser, pk):
     """Open the member's edit form and save it with the other first name; the save's answer."""
     path = f"/staff/{pk}/edit/"
-    form = browser.request("GET", path)
-    if form.status != 200:
-        return form, None
-    fields = form_fields(form.body, "version")
+    page = browser.get("edit form", path)
+    form = find_form(page.body, "version") if page.status == 200 else None
+    if form is None:
+        return page, None
+    fields = dict(form.fields)
     fields["first_name"] = FIRST_NAMES[fields.get("first_name") == FIRST_NAMES[0]]
-    return form, browser.request("POST", path, fields)
+    return page, browser.post("save", path, fields)
 
 
 def client(browser, pk, start, seconds, results):
@@ -201,7 +108,7 @@ def client(browser, pk, start, seconds, results):
             results.fail(f"GET /staff/{pk}/edit/ answered {form.status}")
             continue
         results.add("opens", form.seconds)
-        if save.status == 302 and save.location == f"/staff/{pk}/":
+        if save.status == 302 and urllib.parse.urlsplit(save.location).path == f"/staff/{pk}/":
             results.add("saves", save.seconds)
         else:
             results.fail(f"POST answered {save.status} {save.location}".strip())
@@ -209,9 +116,13 @@ def client(browser, pk, start, seconds, results):
 
 def drive(host, port, email, password, clients, seconds, on_start=None):
     """Sign every client in, then let them edit for `seconds`; return results and time."""
-    browsers = [Browser(host, port) for _ in range(clients)]
+    # Each answer is also kept by the browser's recorder, which nothing here reads.
+    browsers = [Browser(host, port, Recorder(), timeout=60) for _ in range(clients)]
     for browser in browsers:
-        browser.sign_in(email, password)
+        try:
+            browser.sign_in(email, password)
+        except SignInFailed as failure:
+            sys.exit(str(failure))
     keys = staff_to_edit(browsers[0], clients)
     for browser, pk in zip(browsers, keys, strict=True):
         edit(browser, pk)  # Warm up each client's path through the site; not counted.

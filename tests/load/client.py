@@ -27,6 +27,10 @@ class Answer:
     error: str = ""
 
     @property
+    def seconds(self):
+        return self.ended - self.started
+
+    @property
     def ok(self):
         return isinstance(self.status, int) and self.status < 400
 

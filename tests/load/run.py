@@ -340,7 +340,7 @@ def latency_note(result):
     """Median and 95th percentile answer time of each kind of request, in milliseconds."""
     kinds = {}
     for answer in result.answers:
-        kinds.setdefault(f"{answer.method} {answer.kind}", []).append(answer.ended - answer.started)
+        kinds.setdefault(f"{answer.method} {answer.kind}", []).append(answer.seconds)
     parts = []
     for kind, times in sorted(kinds.items()):
         times.sort()
