@@ -2,7 +2,6 @@
 page, the home page's counts and the check for the last superuser."""
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -10,7 +9,7 @@ from pytest_django.asserts import assertContains
 
 from accounts.forms.staff import StaffListFilterForm
 from accounts.models import Staff
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, staff_for_postgresql_plans
 from subjects.tests.factories import SubjectGroupFactory
 
 SORTS = ["first_name", "last_name", "email", "subject_group"]
@@ -259,23 +258,9 @@ def test_the_groups_of_a_list_sorted_by_group_are_counted_without_their_keys(
 @pytest.fixture
 def smiths_last_in_the_alphabet(db):
     """A surname in a third of the rows, all after the rest: PostgreSQL expects them all along."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-        if cursor.fetchone() is None:
-            pytest.skip("pg_trgm could not be created: search scans, as it did before")
-    password = make_password(None)
-    Staff.objects.bulk_create(
-        Staff(
-            email=f"teacher{number}@school.example",
-            first_name=f"First{number}",
-            last_name="Smith" if number % 3 == 0 else f"Adams{number}",
-            password=password,
-        )
-        for number in range(2000)
+    staff_for_postgresql_plans(
+        2000, lambda number: "Smith" if number % 3 == 0 else f"Adams{number}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT gin_clean_pending_list('staff_search_trgm')")
-        cursor.execute("ANALYZE accounts_staff")
 
 
 def page_keys_plans(client, params):

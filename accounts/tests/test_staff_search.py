@@ -4,7 +4,6 @@ import importlib
 
 import pytest
 from django.apps import apps as django_apps
-from django.contrib.auth.hashers import make_password
 from django.db import ProgrammingError, connection
 from django.db.backends.utils import CursorWrapper
 from django.db.migrations.executor import MigrationExecutor
@@ -13,7 +12,7 @@ from django.urls import reverse
 
 from accounts.forms.staff import StaffListFilterForm
 from accounts.models import Staff
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, staff_for_postgresql_plans
 from lists.forms import ListFilterForm
 
 
@@ -130,24 +129,9 @@ def test_a_search_reads_the_full_text_index_on_sqlite(people):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's trigram indexes")
 def test_a_search_reads_the_trigram_index_on_postgresql(people):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-        if cursor.fetchone() is None:
-            pytest.skip("pg_trgm could not be created: search scans, as it did before")
     # Rows with their statistics, and scans made dear: a test's table is small.
-    password = make_password(None)
-    Staff.objects.bulk_create(
-        Staff(
-            email=f"teacher{number}@school.example",
-            first_name=f"First{number}",
-            last_name=f"Name{number}",
-            password=password,
-        )
-        for number in range(1000)
-    )
+    staff_for_postgresql_plans(1000, lambda number: f"Name{number}")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT gin_clean_pending_list('staff_search_trgm')")
-        cursor.execute("ANALYZE accounts_staff")
         cursor.execute("SET LOCAL enable_seqscan = off")
     form = StaffListFilterForm({"q": "smith", "status": "all"})
 
