@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import timedelta
 
 from django.contrib.auth.base_user import BaseUserManager
@@ -6,7 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
-from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Q, Sum
 from django.db.models.functions import Lower, Trim
 from django.db.models.lookups import Exact
 from django.urls import reverse
@@ -30,47 +31,11 @@ INVITED = Q(is_active=True) & Exact(FirstCharacter("password"), UNUSABLE_PASSWOR
 
 
 class StaffQuerySet(models.QuerySet):
-    def counts(self):
-        """The staff in numbers: active, invited, inactive and active without a group.
-
-        In one query, each count read from an index: the active as all staff less
-        the inactive, which is quicker than stepping through every active one.
-        """
-        everyone, inactive, invited, without_group = self.count_each(
-            self.all(),
-            self.filter(is_active=False),
-            self.filter(INVITED),
-            self.filter(is_active=True, subject_group__isnull=True),
-        )
-        return {
-            "active": everyone - inactive,
-            "invited": invited,
-            "inactive": inactive,
-            "without_group": without_group,
-        }
-
     def active_superusers(self):
         """The keys of the active superusers, from their own small index, in no order."""
         return (
             self.filter(is_active=True, is_superuser=True).order_by().values_list("pk", flat=True)
         )
-
-    def count_active(self):
-        everyone, inactive = self.count_each(self.all(), self.filter(is_active=False))
-        return everyone - inactive
-
-    def count_each(self, *querysets):
-        """The number of rows of each queryset, in one query."""
-        compiled = [
-            queryset.order_by().values("pk").query.sql_with_params() for queryset in querysets
-        ]
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(
-                "SELECT "
-                + ", ".join(f"(SELECT COUNT(*) FROM ({sql}) rows)" for sql, _ in compiled),
-                [param for _, params in compiled for param in params],
-            )
-            return cursor.fetchone()
 
     def with_powers(self):
         """Annotate `holds_powers` (see Staff.has_powers), for lists that show what one may do."""
@@ -197,8 +162,6 @@ class Staff(TrackedRecord, AbstractUser):
             models.Index(
                 fields=["subject_group", "email", "id", "is_active"], name="staff_group_by_email"
             ),
-            # Each subject group's count of active staff.
-            models.Index(fields=["subject_group", "is_active"], name="staff_group_active"),
             models.Index(
                 fields=["is_active"], condition=models.Q(is_active=False), name="staff_inactive"
             ),
@@ -316,6 +279,113 @@ class Staff(TrackedRecord, AbstractUser):
         if self.pk == user.pk:
             return "You cannot delete your own account."
         return self.refusal_to_change_by(user)
+
+
+class StaffTallyQuerySet(models.QuerySet):
+    def total(self):
+        """The number of staff that the rows, as filtered, count."""
+        return sum(self.by_group().values())
+
+    def by_group(self):
+        """{group key or None: number of staff} for the groups with any, as filtered."""
+        sizes = (
+            self.order_by()
+            .values_list("subject_group")
+            .annotate(staff=Sum("change"), rows=Count("*"))
+        )
+        return {group: staff for group, staff, _ in self._compacted_after(sizes) if staff}
+
+    def counts(self):
+        """The staff in numbers: active, invited, inactive and active without a group."""
+        sizes = dict.fromkeys(["active", "invited", "inactive", "without_group"], 0)
+        for group, active, invited, staff, _ in self._compacted_after(
+            self.order_by()
+            .values_list("subject_group", "is_active", "is_invited")
+            .annotate(staff=Sum("change"), rows=Count("*"))
+        ):
+            sizes["active" if active else "inactive"] += staff
+            sizes["invited"] += staff if active and invited else 0
+            sizes["without_group"] += staff if active and group is None else 0
+        return sizes
+
+    def _compacted_after(self, sizes):
+        """The sizes, read; the rows compacted after, if there were many."""
+        sizes = list(sizes)
+        if sum(size[-1] for size in sizes) > COMPACT_TALLY_AFTER:
+            self.compact()
+        return sizes
+
+    def compact(self):
+        """Replace the rows so far with one for each kind of staff, summed.
+
+        The rows are deleted and their sums returned in one statement, so that
+        concurrent compactions each sum only the rows they deleted, and changes
+        committed meanwhile keep their own rows.
+        """
+        table = connections[self.db].ops.quote_name(self.model._meta.db_table)
+        with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} RETURNING subject_group_id, is_active, is_invited, change"
+            )
+            sums = Counter()
+            for group, active, invited, change in cursor.fetchall():
+                sums[group, bool(active), bool(invited)] += change
+            self.bulk_create(
+                StaffTally(subject_group_id=group, is_active=active, is_invited=invited, change=n)
+                for (group, active, invited), n in sums.items()
+                if n
+            )
+
+    def rebuild(self):
+        """Count the staff again, for a table emptied or filled without its triggers (a flush)."""
+        connection = connections[self.db]
+        with transaction.atomic(using=self.db), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Staff saved meanwhile would be counted by their trigger and again here.
+                cursor.execute("LOCK TABLE accounts_staff IN SHARE MODE")
+            self.all()._raw_delete(self.db)
+            cursor.execute(
+                "INSERT INTO accounts_stafftally (subject_group_id, is_active, is_invited, change) "
+                "SELECT subject_group_id, is_active, SUBSTR(password, 1, 1) = %s, COUNT(*) "
+                "FROM accounts_staff GROUP BY 1, 2, 3",
+                [UNUSABLE_PASSWORD_PREFIX],
+            )
+
+
+# The tally's rows are compacted when a reader finds more than this many.
+COMPACT_TALLY_AFTER = 1000
+
+
+class StaffTally(models.Model):
+    """How many staff there are of each kind (group, active, invited), kept by the database.
+
+    Triggers on the staff table (accounts/migrations/0015_staff_tally.py) add a
+    row for each change in a kind's number, in the transaction of the change,
+    whatever path made it: a form, the admin, an import, a bulk update, SQL. So
+    the lists count their rows by summing a few hundred rows, not by stepping
+    through an index of every member, at any size of school. Rows are only ever
+    added, never updated, so that concurrent changes never wait for each other;
+    a reader that finds many compacts them.
+    """
+
+    # A plain key: a deleted group's members move to no group first, leaving it
+    # rows that sum to nothing.
+    subject_group = models.ForeignKey(
+        "subjects.SubjectGroup",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="staff_tally",
+    )
+    is_active = models.BooleanField()
+    # No password of their own yet: invited, when active (INVITED).
+    is_invited = models.BooleanField()
+    change = models.IntegerField()
+
+    objects = StaffTallyQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.change:+} in {self.subject_group_id}, {self.is_active}, {self.is_invited}"
 
 
 class EmailRequestQuerySet(models.QuerySet):

@@ -9,15 +9,14 @@ from records.validators import validate_name
 class SubjectGroupQuerySet(models.QuerySet):
     def with_staff_count(self):
         """Annotate each group with `staff_count`, its number of active members."""
-        Staff = self.model._meta.get_field("staff").related_model
-        # A count per group from the index on (subject_group, is_active), rather
-        # than a join and GROUP BY over every member. COUNT(*), not COUNT(id),
-        # which PostgreSQL reads from a larger index holding the key.
+        # Summed from the staff tally (accounts.models.StaffTally), a few rows a
+        # group, rather than counted member by member.
+        tally = self.model._meta.get_field("staff_tally").related_model
         active_members = (
-            Staff.objects.filter(subject_group=models.OuterRef("pk"), is_active=True)
+            tally.objects.filter(subject_group=models.OuterRef("pk"), is_active=True)
             .order_by()
             .values("subject_group")
-            .annotate(count=models.Count("*"))
+            .annotate(count=models.Sum("change"))
             .values("count")
         )
         return self.annotate(staff_count=Coalesce(models.Subquery(active_members), 0))

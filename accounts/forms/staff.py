@@ -19,7 +19,7 @@ from subjects.models import SubjectGroup
 
 from .. import emails
 from ..lockout import check_own_password
-from ..models import INVITED, Staff
+from ..models import INVITED, Staff, StaffTally
 
 
 def password_rules_help_text():
@@ -149,6 +149,14 @@ class StaffListFilterForm(ListFilterForm):
         "all": Q(),
     }
 
+    # Each status as the tally counts it (StaffTally), to count a list without searching it.
+    TALLIED_STATUSES = {
+        "active": Q(is_active=True),
+        "invited": Q(is_active=True, is_invited=True),
+        "inactive": Q(is_active=False),
+        "all": Q(),
+    }
+
     sort_orders = {
         "first_name": ["first_name", "last_name"],
         "last_name": ["last_name", "first_name"],
@@ -209,9 +217,13 @@ class StaffListFilterForm(ListFilterForm):
     def clean_group(self):
         return self.clean_choice("group", "")
 
-    def lists_every_active_member(self):
-        data = self.cleaned_data
-        return data["status"] == "active" and not data["group"] and not data["q"]
+    def tally(self):
+        """The tally's rows that count the staff listed, or None when a search chooses them."""
+        self.is_valid()
+        if self.cleaned_data["q"]:
+            return None
+        tally = StaffTally.objects.filter(self.TALLIED_STATUSES[self.cleaned_data["status"]])
+        return self.filter_group(tally)
 
     def clean_status(self):
         return self.clean_choice("status", "active")
@@ -281,12 +293,17 @@ class StaffListFilterForm(ListFilterForm):
 
     def filter(self, queryset):
         self.is_valid()
+        queryset = self.filter_group(queryset.filter(self.STATUSES[self.cleaned_data["status"]]))
+        return super().filter(queryset)
+
+    def filter_group(self, queryset):
+        """The staff, or their tally, of the group chosen."""
         group = self.cleaned_data["group"]
         if group == "none":
-            queryset = queryset.filter(subject_group__isnull=True)
-        elif group:
-            queryset = queryset.filter(subject_group_id=group)
-        return super().filter(queryset.filter(self.STATUSES[self.cleaned_data["status"]]))
+            return queryset.filter(subject_group__isnull=True)
+        if group:
+            return queryset.filter(subject_group_id=group)
+        return queryset
 
 
 def unindexed(field):

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.forms.staff import StaffCreationForm
-from accounts.models import EmailRequest, EmailRequestQuerySet, Staff
+from accounts.models import EmailRequest, EmailRequestQuerySet, Staff, StaffTally
 from accounts.staff_import import StaffImport
 from accounts.tests.factories import StaffFactory
 
@@ -186,4 +186,38 @@ def test_concurrent_changes_never_wait_for_each_other(db):
     assert {s.first_name for s in Staff.objects.filter(pk__in=[ada.pk, grace.pk])} == {
         "Adeline",
         "Gracie",
+    }
+
+
+def test_the_tally_is_compacted_without_waiting_for_open_changes_or_losing_them(db):
+    """A change's rows in the staff tally are only ever added: a compaction leaves them be."""
+    StaffFactory.create_batch(3)
+    ada = StaffFactory()
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_change():
+        # Deactivates Ada, adding rows to the tally, and holds them uncommitted.
+        with transaction.atomic():
+            ada.is_active = False
+            ada.save()
+            started.set()
+            finished.wait(timeout=10)
+
+    def compaction():
+        started.wait(timeout=10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            StaffTally.objects.compact()
+        finished.set()
+        return "compacted"
+
+    results = at_once(slow_change, compaction)
+
+    assert results[1] == "compacted"
+    assert StaffTally.objects.counts() == {
+        "active": 3,
+        "invited": 0,
+        "inactive": 1,
+        "without_group": 3,
     }

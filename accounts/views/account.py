@@ -23,7 +23,7 @@ from ..forms.account import (
     OwnPasswordChangeForm,
     OwnPasswordSetForm,
 )
-from ..models import EmailRequest, Staff
+from ..models import EmailRequest, Staff, StaffTally
 from ..tokens import invitation_token_generator
 
 
@@ -66,7 +66,7 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         if user.has_perm("accounts.change_staff"):
-            context["staff_counts"] = Staff.objects.counts()
+            context["staff_counts"] = StaffTally.objects.counts()
             context["group_count"] = SubjectGroup.objects.count()
         if user.has_perm("accounts.view_staff"):
             context["latest_changes"] = AuditEvent.objects.newest(

@@ -73,11 +73,12 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
     def get_paginator(self, queryset, per_page, **kwargs):
         # A page's rows are fetched by their keys, without searching again.
         kwargs["rows"] = self.queryset
+        # Counted from the tally, rather than by stepping through an index, unless searched.
+        tally = self.filter_form.tally()
+        count, sizes = (None, None) if tally is None else (tally.total, tally.by_group)
         sort = self.filter_form.cleaned_data["sort"]
         if sort.removeprefix("-") != "subject_group":
-            if self.filter_form.lists_every_active_member():
-                # Counted from two indexes, rather than by stepping through one.
-                kwargs["count"] = Staff.objects.count_active
+            kwargs["count"] = count
             kwargs["ordering_for"] = self.filter_form.ordering_for
             return super().get_paginator(queryset, per_page, **kwargs)
         # By group, a group at a time: no index holds the groups' names.
@@ -87,6 +88,7 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
             per_page,
             group_field="subject_group",
             groups=lambda: [pk for pk, _ in self.filter_form.groups],
+            sizes=sizes,
             within=[f"{way}last_name", f"{way}first_name", f"{way}pk"],
             descending=bool(way),
             **kwargs,

@@ -1,0 +1,283 @@
+"""The staff tally counts each kind of staff (group, active, invited) after any write."""
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.core.management.sql import emit_post_migrate_signal
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Count, Q, Sum
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.forms.staff import StaffListFilterForm
+from accounts.models import INVITED, Staff, StaffTally
+from accounts.tests.factories import NEW_PASSWORD, StaffFactory
+from subjects.models import SubjectGroup
+from subjects.tests.factories import SubjectGroupFactory
+
+
+def counted_one_by_one():
+    """{(group, active, invited): staff}, counting the staff table itself."""
+    staff = Staff.objects.order_by().annotate(invited=Q(password__startswith="!"))
+    return {
+        (group, active, invited): number
+        for group, active, invited, number in staff.values_list(
+            "subject_group", "is_active", "invited"
+        ).annotate(number=Count("*"))
+    }
+
+
+def tallied():
+    """{(group, active, invited): staff}, as the tally has them."""
+    sizes = (
+        StaffTally.objects.order_by()
+        .values_list("subject_group", "is_active", "is_invited")
+        .annotate(staff=Sum("change"))
+    )
+    return {(group, active, invited): staff for group, active, invited, staff in sizes if staff}
+
+
+@pytest.fixture
+def school(db):
+    """Staff of every kind: in two groups and none, active, invited and inactive."""
+    maths, science = SubjectGroupFactory(name="Mathematics"), SubjectGroupFactory(name="Science")
+    for group in (maths, science, None):
+        StaffFactory.create_batch(3, subject_group=group)
+        StaffFactory(subject_group=group, is_active=False)
+        for is_active in (True, False):
+            invited = StaffFactory.build(subject_group=group, is_active=is_active)
+            invited.set_unusable_password()
+            invited.save()
+    return maths, science
+
+
+def invite(school):
+    maths, _ = school
+    Staff.objects.create_user(
+        "new@school.example", first_name="New", last_name="One", subject_group=maths
+    )
+
+
+def choose_a_password(school):
+    member = Staff.objects.filter(INVITED).first()
+    member.set_password(NEW_PASSWORD)
+    member.save()
+
+
+def deactivate(school):
+    member = Staff.objects.filter(is_active=True).first()
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+
+
+def move_to_another_group(school):
+    maths, science = school
+    member = Staff.objects.filter(subject_group=maths).first()
+    member.subject_group = science
+    member.save()
+
+
+def delete_one(school):
+    Staff.objects.filter(is_active=False).first().delete()
+
+
+def deactivate_a_group_at_once(school):
+    maths, _ = school
+    Staff.objects.filter(subject_group=maths).update(is_active=False)
+
+
+def move_everyone_out_of_groups(school):
+    Staff.objects.update(subject_group=None)
+
+
+def delete_the_invited(school):
+    Staff.objects.filter(INVITED).delete()
+
+
+def delete_a_group(school):
+    # Its members move to no group (SET_NULL).
+    school[0].delete()
+
+
+def create_in_bulk(school):
+    _, science = school
+    Staff.create_in_bulk(
+        [
+            Staff(
+                email=f"bulk{number}@school.example",
+                first_name="Bulk",
+                last_name="Made",
+                subject_group=science if number % 2 else None,
+                is_active=number % 3 != 0,
+                password=make_password(None),
+            )
+            for number in range(20)
+        ]
+    )
+
+
+def update_in_bulk(school):
+    maths, _ = school
+    members = list(Staff.objects.filter(subject_group=None))
+    for member in members:
+        member.subject_group, member.is_active = maths, True
+    Staff.update_in_bulk(members, ["subject_group", "is_active"])
+
+
+WRITES = [
+    invite,
+    choose_a_password,
+    deactivate,
+    move_to_another_group,
+    delete_one,
+    deactivate_a_group_at_once,
+    move_everyone_out_of_groups,
+    delete_the_invited,
+    delete_a_group,
+    create_in_bulk,
+    update_in_bulk,
+]
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_the_tally_counts_each_kind_of_staff_after_any_write(school, write):
+    assert tallied() == counted_one_by_one()
+
+    write(school)
+
+    assert tallied() == counted_one_by_one()
+
+
+def test_the_home_pages_numbers_are_the_staff_counted_one_by_one(school):
+    deactivate_a_group_at_once(school)
+
+    assert StaffTally.objects.counts() == {
+        "active": Staff.objects.filter(is_active=True).count(),
+        "invited": Staff.objects.filter(INVITED).count(),
+        "inactive": Staff.objects.filter(is_active=False).count(),
+        "without_group": Staff.objects.filter(is_active=True, subject_group=None).count(),
+    }
+
+
+def test_a_new_name_or_a_sign_in_adds_nothing_to_the_tally(school):
+    member = Staff.objects.filter(is_active=True).exclude(INVITED).first()
+    before = StaffTally.objects.count()
+
+    member.first_name = "Renamed"
+    member.save()
+    Staff.objects.filter(pk=member.pk).update(last_login="2026-01-01T09:00:00Z")
+
+    assert StaffTally.objects.count() == before
+
+
+def test_compacting_keeps_the_counts_in_a_row_for_each_kind(school):
+    move_everyone_out_of_groups(school)
+    before = tallied()
+
+    StaffTally.objects.compact()
+
+    assert tallied() == before
+    assert StaffTally.objects.count() == len(before)
+
+
+def test_a_reader_compacts_the_tally_once_it_has_grown(school, monkeypatch):
+    monkeypatch.setattr("accounts.models.COMPACT_TALLY_AFTER", 20)
+    for member in Staff.objects.all():  # 18 staff: a row each, then two more a change.
+        member.is_active = not member.is_active
+        member.save()
+    before = tallied()
+    assert StaffTally.objects.count() > 20
+
+    StaffTally.objects.filter(is_active=True).total()
+
+    assert StaffTally.objects.count() == len(before)
+    assert tallied() == before
+
+
+def test_a_deleted_groups_rows_count_nobody(school):
+    deleted = school[0].pk
+    delete_a_group(school)
+
+    assert StaffTally.objects.filter(subject_group=deleted).total() == 0
+    assert deleted not in StaffTally.objects.by_group()
+
+
+def test_the_tally_is_counted_again_after_migrate_or_flush(school):
+    # What a flush on SQLite may leave: the staff deleted after the tally was emptied.
+    StaffTally.objects.create(subject_group=None, is_active=True, is_invited=False, change=-40)
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
+
+    assert tallied() == counted_one_by_one()
+
+
+TALLY_TRIGGERS = {"staff_tally_insert", "staff_tally_delete", "staff_tally_update"}
+
+
+def test_the_tally_triggers_exist_after_every_migration(db):
+    # A migration that remakes accounts_staff on SQLite drops them silently.
+    executor = MigrationExecutor(connection)
+    assert not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master "
+                "WHERE type = 'trigger' AND tbl_name = 'accounts_staff'"
+            )
+        else:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'accounts_staff'::regclass"
+            )
+        triggers = {name for (name,) in cursor.fetchall()}
+
+    assert TALLY_TRIGGERS <= triggers
+
+
+# The pages that count staff read the tally
+# ------------------------------------------------------------------------------
+def counts_of_staff_read(queries):
+    """The queries that counted the staff table itself."""
+    return [
+        query["sql"]
+        for query in queries
+        if "COUNT(" in query["sql"] and '"accounts_staff"' in query["sql"]
+    ]
+
+
+@pytest.mark.parametrize("sort", ["last_name", "-email", "subject_group", "-subject_group"])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"status": "all"}, {"status": "invited"}, {"status": "inactive"}, {"group": "none"}],
+)
+def test_a_list_not_searched_is_counted_from_the_tally(client_as, manager, school, sort, params):
+    params = {**params, "sort": sort}
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client_as(manager).get(reverse("staff:list"), params)
+
+    assert not counts_of_staff_read(queries)
+    assert (
+        response.context["paginator"].count
+        == StaffListFilterForm(params).filter(Staff.objects.all()).count()
+    )
+
+
+def test_a_search_is_counted_among_the_staff_found(client_as, manager, school):
+    with CaptureQueriesContext(connection) as queries:
+        response = client_as(manager).get(reverse("staff:list"), {"q": "school"})
+
+    assert counts_of_staff_read(queries)
+    assert response.context["paginator"].count == Staff.objects.filter(is_active=True).count()
+
+
+def test_the_home_page_and_the_groups_page_count_from_the_tally(client_as, manager, school):
+    with CaptureQueriesContext(connection) as queries:
+        home = client_as(manager).get(reverse("home"))
+        groups = client_as(manager).get(reverse("subjects:list"))
+
+    assert not counts_of_staff_read(queries)
+    assert home.context["staff_counts"]["active"] == Staff.objects.filter(is_active=True).count()
+    assert {group.name: group.staff_count for group in groups.context["object_list"]} == {
+        group.name: group.staff.filter(is_active=True).count()
+        for group in SubjectGroup.objects.all()
+    }
