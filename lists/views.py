@@ -18,6 +18,11 @@ from django.views.generic.detail import SingleObjectMixin
 from .models import DirectoryChange
 from .queries import in_any_of
 
+# A list with no quicker count is counted at least this far, and further only as
+# far as the page asked for needs: enough for `ordering_for` to tell a search of
+# few rows (accounts.forms.staff.COMMON_ON_POSTGRESQL) from one of many.
+COUNTED_AT_LEAST = 10000
+
 
 class KeysFirstPaginator(Paginator):
     """Find a page's primary keys first, then fetch just those rows.
@@ -30,7 +35,14 @@ class KeysFirstPaginator(Paginator):
     selects), so that a search is not run again for them. `ordering_for`, given
     the number of rows, may name another order to read the keys in, the same
     order by other means (an index that suits so many rows).
+
+    A list with no quicker `count` (a search) is counted no further than the
+    page asked for needs (`count_for`): a search of a word in most rows then
+    holds "more than 10000" (`more_than`), rather than being counted row by row.
     """
+
+    # When the rows were counted only so far: there are more than this many.
+    more_than = None
 
     def __init__(
         self, object_list, per_page, *, rows=None, count=None, ordering_for=None, **kwargs
@@ -45,6 +57,17 @@ class KeysFirstPaginator(Paginator):
     def count(self):
         return self.count_rows() if self.count_rows else super().count
 
+    def count_for(self, number):
+        """Count the rows only as far as page `number` needs, when there is no quicker count."""
+        if self.count_rows or "count" in self.__dict__:
+            return
+        enough = max(number * self.per_page, COUNTED_AT_LEAST)
+        counted = self.object_list.order_by()[: enough + 1].count()
+        if counted > enough:
+            # One row past what is shown: the page asked for has a next one.
+            self.more_than = enough
+        self.count = counted
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
@@ -55,7 +78,7 @@ class KeysFirstPaginator(Paginator):
         ordering = self.ordering_for and self.ordering_for(self.count, keys)
         if ordering:
             keys = keys.order_by(*ordering)
-        if bottom > self.count - top:
+        if self.more_than is None and bottom > self.count - top:
             # The list's order, with its key last, reverses exactly.
             keys = list(keys.reverse()[self.count - top : self.count - bottom])[::-1]
         else:
@@ -119,6 +142,9 @@ class GroupedPaginator(KeysFirstPaginator):
     def count(self):
         return sum(rows for _, rows in self.segments)
 
+    def count_for(self, number):
+        """Every group is counted: the page's place among them depends on it."""
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
@@ -137,18 +163,21 @@ class GroupedPaginator(KeysFirstPaginator):
 
 
 class ForgivingPaginationMixin:
-    """Paginate, turning a page number that does not exist into the nearest page, with a note."""
+    """Paginate, turning a page number that does not exist into the nearest page, with a note.
 
-    # Set when the number of rows is already known (CachedListMixin), to count them once.
-    known_count = None
+    `?page=last` is the last page, wherever that is.
+    """
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
-        if self.known_count is not None:
-            paginator.count = self.known_count
+        number = self.page_number()
+        if number == "last":
+            number = paginator.num_pages
+        elif hasattr(paginator, "count_for"):
+            paginator.count_for(number)
+        page = paginator.get_page(number)
         asked = self.request.GET.get(self.page_kwarg, "")
-        page = paginator.get_page(self.page_number())
-        if asked and asked != str(page.number):
+        if asked and asked not in {str(page.number), "last"}:
             self.list_notices.append(
                 f"There is no page “{asked[:20]}”: showing page {page.number} "
                 f"of {paginator.num_pages}."
@@ -156,9 +185,15 @@ class ForgivingPaginationMixin:
         return paginator, page, page.object_list, page.has_other_pages()
 
     def page_number(self):
-        """The page asked for, or 1 when no number is given (the paginator clamps the rest)."""
+        """The page asked for: "last", or a number, 1 when none is given.
+
+        The paginator turns a number past the end into the last page.
+        """
+        asked = self.request.GET.get(self.page_kwarg, 1)
+        if asked == "last":
+            return asked
         try:
-            return max(int(self.request.GET.get(self.page_kwarg, 1)), 1)
+            return max(int(asked), 1)
         except ValueError:
             return 1
 
@@ -251,22 +286,17 @@ class CachedListMixin:
         if version is None:
             return None
         filters = sorted(self.filter_form.cleaned_data.items())
-        list_key = f"list:{self.content_template_name}:{version}:{digest(filters)}"
-        # Counted once per list, so that a page past the end is known without the database.
-        self.known_count = cache.get_or_set(
-            f"{list_key}:count",
-            lambda: self.get_paginator(self.listed, self.paginate_by).count,
-            settings.LIST_CACHE_SECONDS,
-        )
         number = self.page_number()
-        if number > max(1, -(-self.known_count // self.paginate_by)):
-            return None
-        # A page asked for as "-1", "abc" or "02" is shown with a notice, never from the cache.
+        # A page asked for as "-1", "abc" or "02" is shown with a notice, never from the
+        # cache; so is a page past the end, which is therefore never found there.
         if (self.request.GET.get(self.page_kwarg) or str(number)) != str(number):
             return None
         user = self.request.user
         viewer = [user.is_superuser, *sorted(user.get_all_permissions())]
-        return f"{list_key}:{number}:{digest(viewer)}"
+        return (
+            f"list:{self.content_template_name}:{version}:{digest(filters)}:{number}:"
+            f"{digest(viewer)}"
+        )
 
 
 def url_for_pk(name):

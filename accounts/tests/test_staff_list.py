@@ -242,6 +242,66 @@ def test_a_page_that_does_not_exist_shows_the_nearest(viewer, sixty_smiths, page
     assert response.context["page_obj"].number == shown
 
 
+def test_the_last_page_can_be_asked_for_by_name(viewer, sixty_smiths):
+    response = list_staff(viewer, page="last")
+
+    assert response.context["page_obj"].number == 3
+    assertContains(response, "Showing 51–61 of 61 in all.")
+    assert not response.context["notices"]
+
+
+# A search in many rows is counted only as far as needed
+# ------------------------------------------------------------------------------
+@pytest.fixture
+def counted_at_least_40(monkeypatch, sixty_smiths):
+    """Searches counted at least 40 rows far, rather than 10,000; 60 Smiths to find."""
+    monkeypatch.setattr("lists.views.COUNTED_AT_LEAST", 40)
+
+
+def test_a_search_in_more_rows_than_counted_says_more_than(viewer, counted_at_least_40):
+    with CaptureQueriesContext(connection) as queries:
+        response = list_staff(viewer, q="smith")
+
+    assertContains(response, "Showing 1–25 of more than 40.")
+    assertContains(response, "Page 1</span>")
+    assertContains(response, 'href="?q=smith&amp;page=2" rel="next"')
+    assertContains(response, 'href="?q=smith&amp;page=last">Last</a>')
+    # (On SQLite, a count of what the full-text index finds comes first.)
+    *_, count = [query["sql"] for query in queries if "COUNT(*)" in query["sql"]]
+    assert "LIMIT 41" in count
+
+
+def test_a_page_past_what_was_counted_is_counted_as_far_as_it(viewer, counted_at_least_40):
+    response = list_staff(viewer, q="smith", page=2)
+
+    # Page 2 needs 50 rows: 51 are counted, and there are more.
+    assertContains(response, "Showing 26–50 of more than 50.")
+    assert response.context["page_obj"].has_next()
+
+
+def test_the_last_page_of_a_search_counts_it_all(viewer, counted_at_least_40):
+    response = list_staff(viewer, q="smith", page="last")
+
+    assert response.context["page_obj"].number == 3
+    assertContains(response, "Showing 51–60 of 60 in all.")
+    assertContains(response, "Page 3 of 3")
+
+
+def test_the_pages_of_a_search_counted_in_part_are_the_whole_search(viewer, counted_at_least_40):
+    shown, response = [], list_staff(viewer, q="smith")
+    while True:
+        shown += listed(response)
+        if not response.context["page_obj"].has_next():
+            break
+        response = list_staff(viewer, q="smith", page=response.context["page_obj"].number + 1)
+
+    assert shown == list(
+        Staff.objects.filter(last_name="Smith")
+        .order_by("last_name", "first_name", "pk")
+        .values_list("email", flat=True)
+    )
+
+
 # Cost
 # ------------------------------------------------------------------------------
 def add_staff_in_bulk(count, start=0):

@@ -121,9 +121,7 @@ def test_the_active_staff_header_is_aligned_right_as_its_numbers(viewer, groups)
     assertContains(response, '<td class="text-end">', count=len(listed(response)))
 
 
-def test_each_groups_active_staff_are_summed_from_the_tally_not_counted_one_by_one(
-    viewer, groups
-):
+def test_each_groups_active_staff_are_summed_from_the_tally_not_counted_one_by_one(viewer, groups):
     with CaptureQueriesContext(connection) as queries:
         list_groups(viewer)
 
