@@ -336,21 +336,6 @@ class StaffTallyQuerySet(models.QuerySet):
                 if n
             )
 
-    def rebuild(self):
-        """Count the staff again, for a table emptied or filled without its triggers (a flush)."""
-        connection = connections[self.db]
-        with transaction.atomic(using=self.db), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # Staff saved meanwhile would be counted by their trigger and again here.
-                cursor.execute("LOCK TABLE accounts_staff IN SHARE MODE")
-            self.all()._raw_delete(self.db)
-            cursor.execute(
-                "INSERT INTO accounts_stafftally (subject_group_id, is_active, is_invited, change) "
-                "SELECT subject_group_id, is_active, SUBSTR(password, 1, 1) = %s, COUNT(*) "
-                "FROM accounts_staff GROUP BY 1, 2, 3",
-                [UNUSABLE_PASSWORD_PREFIX],
-            )
-
 
 # The tally's rows are compacted when a reader finds more than this many.
 COMPACT_TALLY_AFTER = 1000

@@ -1,18 +1,10 @@
 import time
 
 from axes.signals import user_locked_out
-from django.apps import apps as global_apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import (
-    m2m_changed,
-    post_delete,
-    post_migrate,
-    post_save,
-    pre_delete,
-    pre_save,
-)
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -23,7 +15,7 @@ from subjects.models import SubjectGroup
 
 from . import emails
 from .lockout import typed_email
-from .models import Staff, StaffTally
+from .models import Staff
 
 
 @receiver(user_locked_out)
@@ -212,19 +204,3 @@ def record_a_permission_groups_permissions(
     AuditEvent.objects.record_many(
         AuditEvent.Kind.PERMISSIONS_CHANGED, ((group, [change]) for group in groups)
     )
-
-
-@receiver(post_migrate)
-def count_the_staff_again(sender, app_config, using, apps=global_apps, **kwargs):
-    """Recount the staff tally after `migrate` or `flush`.
-
-    `flush` empties the tables in no set order: on SQLite the staff table's
-    delete trigger may fill the tally after it was emptied.
-    """
-    if app_config.label != "accounts":
-        return
-    try:
-        apps.get_model("accounts", "StaffTally")
-    except LookupError:  # Migrated back to before the tally. (A flush gives no `apps`.)
-        return
-    StaffTally.objects.using(using).rebuild()

@@ -114,8 +114,8 @@ echo "Counting SQL queries per page ..."
 # The ceiling is the member's home page, and must query nothing but four lookups
 # by key: the session, the user, and the user's own and their groups'
 # permissions (the page asks whether they may change staff; the list pages ask
-# the same for their cache key). A manager's home page counts the staff too, a
-# query that grows with the school, so it is no ceiling.
+# the same for their cache key). A manager's home page sums the staff tally too,
+# so it is no ceiling.
 CEILING_SQL=(
     'FROM "django_session" WHERE'
     'FROM "accounts_staff" WHERE "accounts_staff"."id" = '

@@ -62,6 +62,8 @@ class KeysFirstPaginator(Paginator):
         if self.count_rows or "count" in self.__dict__:
             return
         enough = max(number * self.per_page, COUNTED_AT_LEAST)
+        if enough > 2**31:  # Past the end of any list: counted in full, then the last page.
+            return
         counted = self.object_list.order_by()[: enough + 1].count()
         if counted > enough:
             # One row past what is shown: the page asked for has a next one.

@@ -27,7 +27,10 @@ SQLITE_FORWARD = [
     "CREATE TRIGGER staff_tally_insert AFTER INSERT ON accounts_staff BEGIN "
     + SQLITE_ADD.format(kind=SQLITE_KIND.format(row="NEW"), change=1)
     + " END",
-    "CREATE TRIGGER staff_tally_delete AFTER DELETE ON accounts_staff BEGIN "
+    # `flush` deletes from every table in no set order: once the tally is emptied,
+    # no member is left to count. (An empty tally otherwise means no staff.)
+    "CREATE TRIGGER staff_tally_delete AFTER DELETE ON accounts_staff "
+    "WHEN EXISTS (SELECT 1 FROM accounts_stafftally) BEGIN "
     + SQLITE_ADD.format(kind=SQLITE_KIND.format(row="OLD"), change=-1)
     + " END",
     "CREATE TRIGGER staff_tally_update AFTER UPDATE OF subject_group_id, is_active, password "
