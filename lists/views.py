@@ -131,8 +131,8 @@ class GroupedPaginator(KeysFirstPaginator):
         return segments[::-1] if self.descending else segments
 
     def count_each_group(self):
-        # COUNT(*), not COUNT(id): PostgreSQL then reads the counts from an
-        # index on the group alone, without visiting each row for its key.
+        # COUNT(*), not COUNT(id): PostgreSQL then counts from an index that
+        # starts with the group, without visiting each row for its key.
         return dict(
             self.object_list.order_by()
             .values_list(self.group_field)

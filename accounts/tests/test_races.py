@@ -156,65 +156,67 @@ def test_the_email_limits_hold_under_parallel_requests(settings, monkeypatch):
     assert EmailRequest.objects.filter(email="target@school.example").count() == 3
 
 
-def test_concurrent_changes_never_wait_for_each_other(db):
-    """Each change to staff or groups adds its own mark for the lists: no row is shared."""
-    ada, grace = StaffFactory(), StaffFactory()
+def while_a_change_is_open(change, meanwhile):
+    """Run `change` in a transaction held open while `meanwhile` runs in another.
+
+    `meanwhile` fails rather than waits on the open transaction's locks (after 2
+    s); what it returns is returned.
+    """
     started, finished = threading.Event(), threading.Event()
 
-    def slow_change():
-        # Changes Ada and holds its transaction open until the other change is done.
+    def held_open():
         with transaction.atomic():
-            ada.first_name = "Adeline"
-            ada.save()
+            change()
             started.set()
             finished.wait(timeout=10)
 
-    def quick_change():
+    def then():
         started.wait(timeout=10)
-        with transaction.atomic():
-            # Waiting for the open transaction's rows would fail here, not hang.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")
-            grace.first_name = "Gracie"
-            grace.save()
-        finished.set()
-        return "saved"
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                return meanwhile()
+        finally:
+            finished.set()
 
-    results = at_once(slow_change, quick_change)
+    return at_once(held_open, then)[1]
 
-    assert results[1] == "saved"
+
+def test_concurrent_changes_never_wait_for_each_other(db):
+    """Each change to staff or groups adds its own rows, for the lists and their counts."""
+    ada, grace = StaffFactory(), StaffFactory()
+
+    def change(member, first_name):
+        def save():
+            member.first_name, member.is_active = first_name, False
+            member.save()
+            return "saved"
+
+        return save
+
+    assert while_a_change_is_open(change(ada, "Adeline"), change(grace, "Gracie")) == "saved"
     assert {s.first_name for s in Staff.objects.filter(pk__in=[ada.pk, grace.pk])} == {
         "Adeline",
         "Gracie",
     }
+    assert StaffTally.objects.filter(is_active=False).total() == 2
 
 
 def test_the_tally_is_compacted_without_waiting_for_open_changes_or_losing_them(db):
     """A change's rows in the staff tally are only ever added: a compaction leaves them be."""
     StaffFactory.create_batch(3)
     ada = StaffFactory()
-    started, finished = threading.Event(), threading.Event()
 
-    def slow_change():
-        # Deactivates Ada, adding rows to the tally, and holds them uncommitted.
-        with transaction.atomic():
-            ada.is_active = False
-            ada.save()
-            started.set()
-            finished.wait(timeout=10)
+    def deactivate_ada():
+        ada.is_active = False
+        ada.save()
 
     def compaction():
-        started.wait(timeout=10)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")
-            StaffTally.objects.compact()
-        finished.set()
+        StaffTally.objects.compact()
         return "compacted"
 
-    results = at_once(slow_change, compaction)
-
-    assert results[1] == "compacted"
+    assert while_a_change_is_open(deactivate_ada, compaction) == "compacted"
     assert StaffTally.objects.counts() == {
         "active": 3,
         "invited": 0,
