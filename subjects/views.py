@@ -2,7 +2,12 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
-from lists.views import CachedListMixin, FilteredListMixin, PagedObjectListMixin
+from lists.views import (
+    CachedListMixin,
+    FilteredListMixin,
+    KeysFirstPaginator,
+    PagedObjectListMixin,
+)
 from records.views import ObjectSuccessMessageMixin
 
 from .forms import SubjectGroupChangeForm, SubjectGroupForm, SubjectGroupListFilterForm
@@ -21,9 +26,15 @@ class SubjectGroupDetailView(PagedObjectListMixin, ListView):
 
     model = SubjectGroup
     template_name = "subjects/subjectgroup_detail.html"
+    paginator_class = KeysFirstPaginator
 
     def get_queryset(self):
         return self.object.staff.order_by("last_name", "first_name", "pk")
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # Counted from the staff tally's rows for the group, not member by member.
+        kwargs["count"] = self.object.staff_tally.total
+        return super().get_paginator(queryset, per_page, **kwargs)
 
 
 class SubjectGroupCreateView(PermissionRequiredMixin, ObjectSuccessMessageMixin, CreateView):

@@ -112,6 +112,29 @@ def test_a_groups_page_lists_members_a_page_at_a_time(viewer):
     assert SubjectGroup.objects.with_staff_count().get(pk=group.pk).staff_count == 30
 
 
+def test_a_groups_page_counts_its_members_from_the_tally_and_shows_each_once(viewer):
+    group = SubjectGroupFactory()
+    StaffFactory.create_batch(20, subject_group=group)
+    StaffFactory.create_batch(10, subject_group=group, is_active=False)
+    StaffFactory.create_batch(5)
+    url = reverse("subjects:detail", kwargs={"pk": group.pk})
+
+    with CaptureQueriesContext(connection) as queries:
+        first = viewer.get(url)
+    second = viewer.get(url, {"page": 2})
+
+    assert not [
+        query["sql"]
+        for query in queries
+        if "COUNT(" in query["sql"] and '"accounts_staff"' in query["sql"]
+    ]
+    assert first.context["paginator"].count == 30
+    shown = [member.pk for page in (first, second) for member in page.context["object_list"]]
+    assert shown == list(
+        group.staff.order_by("last_name", "first_name", "pk").values_list("pk", flat=True)
+    )
+
+
 def test_the_active_staff_header_is_aligned_right_as_its_numbers(viewer, groups):
     response = list_groups(viewer)
 
