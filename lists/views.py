@@ -57,6 +57,11 @@ class KeysFirstPaginator(Paginator):
     def count(self):
         return self.count_rows() if self.count_rows else super().count
 
+    def get_page(self, number):
+        """Page `number` (at least 1), the rows counted only as far as it needs."""
+        self.count_for(number)
+        return super().get_page(number)
+
     def count_for(self, number):
         """Count the rows only as far as page `number` needs, when there is no quicker count."""
         if self.count_rows or "count" in self.__dict__:
@@ -175,8 +180,6 @@ class ForgivingPaginationMixin:
         number = self.page_number()
         if number == "last":
             number = paginator.num_pages
-        elif hasattr(paginator, "count_for"):
-            paginator.count_for(number)
         page = paginator.get_page(number)
         asked = self.request.GET.get(self.page_kwarg, "")
         if asked and asked not in {str(page.number), "last"}:
