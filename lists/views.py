@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connections, transaction
-from django.db.models import Count
+from django.db.models import Count, F
+from django.db.models.expressions import OrderBy
 from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,9 +19,9 @@ from django.views.generic.detail import SingleObjectMixin
 from .models import DirectoryChange
 from .queries import in_any_of
 
-# A list with no quicker count is counted at least this far, and further only as
-# far as the page asked for needs: enough for `ordering_for` to tell a search of
-# few rows (accounts.forms.staff.COMMON_ON_POSTGRESQL) from one of many.
+# A list with no quicker count is counted at least this far (or as far as its
+# `sorted_when_found`, to know whether to sort it), and further only as far as
+# the page asked for needs.
 COUNTED_AT_LEAST = 10000
 
 
@@ -32,26 +33,30 @@ class KeysFirstPaginator(Paginator):
     A page in the second half of the list is read from the end, backwards, so
     that no page skips more than half the list. The rows are fetched by their
     keys from `rows` (the list before it was searched and filtered, with what it
-    selects), so that a search is not run again for them. `ordering_for`, given
-    the number of rows, may name another order to read the keys in, the same
-    order by other means (an index that suits so many rows).
+    selects), so that a search is not run again for them.
 
     A list with no quicker `count` (a search) is counted no further than the
     page asked for needs (`count_for`): a search of a word in most rows then
     holds "more than 10000" (`more_than`), rather than being counted row by row.
+    With `sorted_when_found`, a list of at most that many rows is found once,
+    counted, and sorted for the page's keys, all in one query
+    (`count_and_sort`, PostgreSQL): a search found through its own index,
+    rather than walked along the sort's.
     """
 
     # When the rows were counted only so far: there are more than this many.
     more_than = None
 
     def __init__(
-        self, object_list, per_page, *, rows=None, count=None, ordering_for=None, **kwargs
+        self, object_list, per_page, *, rows=None, count=None, sorted_when_found=None, **kwargs
     ):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = object_list if rows is None else rows
         # A quicker way to count the list, when there is one.
         self.count_rows = count
-        self.ordering_for = ordering_for
+        self.sorted_when_found = sorted_when_found
+        # The keys of the page found with the count ({page number: keys}).
+        self.found_keys = {}
 
     @cached_property
     def count(self):
@@ -66,14 +71,50 @@ class KeysFirstPaginator(Paginator):
         """Count the rows only as far as page `number` needs, when there is no quicker count."""
         if self.count_rows or "count" in self.__dict__:
             return
-        enough = max(number * self.per_page, COUNTED_AT_LEAST)
+        enough = max(number * self.per_page, COUNTED_AT_LEAST, self.sorted_when_found or 0)
         if enough > 2**31:  # Past the end of any list: counted in full, then the last page.
             return
-        counted = self.object_list.order_by()[: enough + 1].count()
+        if self.sorted_when_found:
+            counted, self.found_keys[number] = self.count_and_sort(number, enough)
+        else:
+            counted = self.object_list.order_by()[: enough + 1].count()
         if counted > enough:
             # One row past what is shown: the page asked for has a next one.
             self.more_than = enough
         self.count = counted
+
+    def count_and_sort(self, number, enough):
+        """(rows counted up to `enough` and one more, page `number`'s keys), in one query.
+
+        The rows are found once, counted, and sorted for the page's keys only when
+        there are no more than `enough` and `sorted_when_found`; the keys are
+        None otherwise. The sort is of the rows found, not of an index: nothing
+        walks one.
+        """
+        connection = connections[self.object_list.db]
+        terms = [ordering_term(field) for field in self.object_list.query.order_by]
+        columns = {f"found_{at}": term.expression for at, term in enumerate(terms)}
+        found = self.object_list.order_by().values(found_key=F("pk"), **columns)
+        found_sql, params = found[: enough + 1].query.get_compiler(using=found.db).as_sql()
+        order = ", ".join(
+            " ".join([connection.ops.quote_name(column), *sql_direction(term)])
+            for column, term in zip(columns, terms, strict=True)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH found AS MATERIALIZED ({found_sql}),"
+                " counted AS (SELECT COUNT(*) AS rows FROM found)"
+                " SELECT rows, CASE WHEN rows <= %s THEN ARRAY("
+                f"  SELECT found_key FROM found ORDER BY {order} LIMIT %s OFFSET %s"
+                " ) END FROM counted",
+                [
+                    *params,
+                    min(enough, self.sorted_when_found),
+                    self.per_page + self.orphans,
+                    (number - 1) * self.per_page,
+                ],
+            )
+            return cursor.fetchone()
 
     def page(self, number):
         number = self.validate_number(number)
@@ -81,17 +122,33 @@ class KeysFirstPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        keys = self.object_list.values_list("pk", flat=True)
-        ordering = self.ordering_for and self.ordering_for(self.count, keys)
-        if ordering:
-            keys = keys.order_by(*ordering)
-        if self.more_than is None and bottom > self.count - top:
+        keys = self.found_keys.get(number)
+        if number not in self.found_keys and self.count <= (self.sorted_when_found or -1):
+            # Counted another way (in full, for the last page): found and sorted again.
+            _, keys = self.count_and_sort(number, self.count)
+        if keys is not None:
+            keys = keys[: top - bottom]
+        elif self.more_than is None and bottom > self.count - top:
             # The list's order, with its key last, reverses exactly.
-            keys = list(keys.reverse()[self.count - top : self.count - bottom])[::-1]
+            keys = self.object_list.values_list("pk", flat=True).reverse()
+            keys = list(keys[self.count - top : self.count - bottom])[::-1]
         else:
-            keys = list(keys[bottom:top])
+            keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = self.rows.filter(pk__in=keys).in_bulk()
         return self._get_page([rows[key] for key in keys], number, self)
+
+
+def ordering_term(field):
+    """A queryset's ordering (`"-last_name"`, `F("x").asc()`) as an OrderBy expression."""
+    if isinstance(field, str):
+        return OrderBy(F(field.removeprefix("-")), descending=field.startswith("-"))
+    return field if isinstance(field, OrderBy) else field.asc()
+
+
+def sql_direction(term):
+    """ASC or DESC, and where NULLs go if the term says, as SQL words."""
+    nulls = "NULLS LAST" if term.nulls_last else "NULLS FIRST" if term.nulls_first else None
+    return ["DESC" if term.descending else "ASC", *filter(None, [nulls])]
 
 
 class GroupedPaginator(KeysFirstPaginator):

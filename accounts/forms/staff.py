@@ -127,16 +127,12 @@ class StaffSetPasswordForm(AdminPasswordChangeForm):
 
 # Rows found by a search, beyond which SQLite reads names from an index instead.
 COMMON = 5000
-# Rows listed, beyond which PostgreSQL reads a search's page from the sort's
-# index rather than sorting the rows found: it sorts about 10,000 in 17 ms,
-# more than a surname's rows at 500,000 staff.
-COMMON_ON_POSTGRESQL = 10000
-
-
-class Unindexed(Func):
-    """A column's own value, as an expression that no index holds: sorted, never walked."""
-
-    template = "(%(expressions)s || '')"
+# Rows found, beyond which PostgreSQL reads a search's page from the sort's index
+# rather than sorting the rows found. Finding and sorting cost about 4 µs a row
+# (heap pages, mostly); walking the index costs the rows it passes, most of the
+# index for a surname late in the alphabet sorted by last name. 20,000 is 2 to 4
+# times a common surname's rows at 500,000 staff.
+COMMON_ON_POSTGRESQL = 20000
 
 
 class StaffListFilterForm(ListFilterForm):
@@ -247,7 +243,7 @@ class StaffListFilterForm(ListFilterForm):
         more: each quoted word must be within one column, as with icontains.
         Shorter words have no trigram; icontains checks them among the rows found.
         On PostgreSQL, icontains on the joined text reads its trigram index, and
-        `ordering_for` keeps the planner from walking a name index instead.
+        `sorted_when_found` keeps the planner from walking a name index instead.
         """
         connection = connections[queryset.db]
         if connection.vendor == "postgresql":
@@ -269,27 +265,20 @@ class StaffListFilterForm(ListFilterForm):
                 words = [word for word in words if len(word) < 3]
         return super().search(queryset, words)
 
-    def ordering_for(self, count, queryset):
-        """The order to read a page of `count` rows of `queryset` in, or None for its own.
+    def sorted_when_found(self, queryset):
+        """How many rows `queryset` may have and still be sorted once found, or None.
 
         On PostgreSQL, a search of few rows (a word of 3 characters or more, for
-        the trigram index) sorts them once found. The planner expects the rows a
-        search finds to lie all along the sort's index, and would rather walk it
-        filtering each row: for a surname late in the alphabet that reads most of
-        the index. Ordered by expressions that no index holds, the rows are found
-        through the trigram index and sorted, whatever the page.
+        the trigram index) is found through that index, counted and sorted, in
+        one query (`KeysFirstPaginator.count_and_sort`). The planner expects the
+        rows a search finds to lie all along the sort's index, and would rather
+        walk it filtering each row: for a surname late in the alphabet that reads
+        most of the index. A search of more rows is read in order from that index.
         """
         words = self.cleaned_data["q"].split()
-        if (
-            connections[queryset.db].vendor != "postgresql"
-            or count > COMMON_ON_POSTGRESQL
-            or not any(len(word) >= 3 for word in words)
-        ):
-            return None
-        return [
-            unindexed(field) if isinstance(field, str) and field.lstrip("-") != "pk" else field
-            for field in self.ordering()
-        ]
+        if connections[queryset.db].vendor == "postgresql" and any(len(w) >= 3 for w in words):
+            return COMMON_ON_POSTGRESQL
+        return None
 
     def filter(self, queryset):
         self.is_valid()
@@ -304,9 +293,3 @@ class StaffListFilterForm(ListFilterForm):
         if group:
             return queryset.filter(subject_group_id=group)
         return queryset
-
-
-def unindexed(field):
-    """`"-last_name"` as an ordering by an expression that no index holds, in the same direction."""
-    expression = Unindexed(F(field.lstrip("-")))
-    return expression.desc() if field.startswith("-") else expression.asc()

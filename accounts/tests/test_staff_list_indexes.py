@@ -240,7 +240,7 @@ def page_keys_plans(client, params):
     keys = [
         sql
         for sql in (query["sql"] for query in queries)
-        if sql.startswith('SELECT "accounts_staff"."id" AS "pk"') and "LIMIT" in sql
+        if sql.startswith(('SELECT "accounts_staff"."id" AS "pk"', "WITH found")) and "LIMIT" in sql
     ]
     with connection.cursor() as cursor:
         # Scans made dear, as they are at 500,000 staff: a test's table is small.
@@ -258,10 +258,40 @@ def page_keys_plans(client, params):
 def test_a_page_of_a_search_of_few_rows_reads_the_trigram_index_and_sorts(
     client_as, manager, smiths_last_in_the_alphabet, sort, page
 ):
+    # Found, counted and sorted in one query.
     [plan] = page_keys_plans(client_as(manager), {"q": "smith", "sort": sort, "page": page})
 
     assert "Bitmap Index Scan on staff_search_trgm" in plan, plan
     assert "staff_by_" not in plan, plan
+
+
+@postgresql_only
+@pytest.mark.parametrize("page", [1, 25, "last"])
+def test_a_search_of_few_rows_is_found_once_for_its_count_and_its_page(
+    client_as, manager, smiths_last_in_the_alphabet, page
+):
+    with CaptureQueriesContext(connection) as queries:
+        response = client_as(manager).get(reverse("staff:list"), {"q": "smith", "page": page})
+
+    searched = [query["sql"] for query in queries if "smith" in query["sql"].lower()]
+    # The last page is counted in full first, to know which it is.
+    assert len(searched) == (2 if page == "last" else 1), searched
+    assert response.context["paginator"].count == 667
+    number = response.context["page_obj"].number
+    assert listed(response) == whole_list_in_order(q="smith")[(number - 1) * 25 : number * 25]
+
+
+@postgresql_only
+def test_a_search_is_counted_as_far_as_the_rows_it_would_sort(
+    client_as, manager, smiths_last_in_the_alphabet, monkeypatch
+):
+    monkeypatch.setattr("lists.views.COUNTED_AT_LEAST", 40)
+    monkeypatch.setattr("accounts.forms.staff.COMMON_ON_POSTGRESQL", 1000)
+
+    response = client_as(manager).get(reverse("staff:list"), {"q": "smith"})
+
+    assertContains(response, "Showing 1–25 of 667 in all.")
+    assert listed(response) == whole_list_in_order(q="smith")[:25]
 
 
 @postgresql_only
@@ -271,7 +301,8 @@ def test_a_page_of_a_search_of_many_rows_walks_the_sorts_index(
     # The plan the sorted search avoids, found again when the rows found are "many".
     monkeypatch.setattr("accounts.forms.staff.COMMON_ON_POSTGRESQL", 100)
 
-    [plan] = page_keys_plans(client_as(manager), {"q": "smith"})
+    # Counted first, then walked.
+    _, plan = page_keys_plans(client_as(manager), {"q": "smith"})
 
     assert "Index Only Scan using staff_by_last_name" in plan, plan
     assert "staff_search_trgm" not in plan, plan

@@ -79,7 +79,7 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
         sort = self.filter_form.cleaned_data["sort"]
         if sort.removeprefix("-") != "subject_group":
             kwargs["count"] = count
-            kwargs["ordering_for"] = self.filter_form.ordering_for
+            kwargs["sorted_when_found"] = self.filter_form.sorted_when_found(queryset)
             return super().get_paginator(queryset, per_page, **kwargs)
         # By group, a group at a time: no index holds the groups' names.
         way = "-" if sort.startswith("-") else ""
