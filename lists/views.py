@@ -92,13 +92,18 @@ class KeysFirstPaginator(Paginator):
         walks one.
         """
         connection = connections[self.object_list.db]
-        terms = [ordering_term(field) for field in self.object_list.query.order_by]
+        query = self.object_list.query
+        ordering = query.order_by or (query.default_ordering and query.get_meta().ordering)
+        terms = [ordering_term(field) for field in ordering]
         columns = {f"found_{at}": term.expression for at, term in enumerate(terms)}
         found = self.object_list.order_by().values(found_key=F("pk"), **columns)
         found_sql, params = found[: enough + 1].query.get_compiler(using=found.db).as_sql()
-        order = ", ".join(
-            " ".join([connection.ops.quote_name(column), *sql_direction(term)])
-            for column, term in zip(columns, terms, strict=True)
+        order = (
+            ", ".join(
+                " ".join([connection.ops.quote_name(column), *sql_direction(term)])
+                for column, term in zip(columns, terms, strict=True)
+            )
+            or "found_key"
         )
         with connection.cursor() as cursor:
             cursor.execute(

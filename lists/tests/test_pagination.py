@@ -1,8 +1,11 @@
 import pytest
+from django.db import connection
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from accounts.models import Staff
 from accounts.tests.factories import StaffFactory
+from lists.views import KeysFirstPaginator
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +44,20 @@ def test_a_page_that_exists_has_no_notice(client_as, manager, three_pages):
 
     assertContains(response, "Page 2 of 3")
     assertNotContains(response, "There is no page")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Sorted once found on PostgreSQL")
+@pytest.mark.parametrize("ordering", [["-email"], ["first_name", "-pk"], []], ids=str)
+def test_rows_sorted_once_found_come_in_the_lists_order_page_by_page(ordering):
+    for number in range(30):
+        StaffFactory(last_name=f"Name{29 - number:02}", first_name=["Ann", "Bo"][number % 2])
+    # No ordering: the model's own (last name, first name).
+    rows = Staff.objects.order_by(*ordering) if ordering else Staff.objects.all()
+
+    shown = []
+    for number in (1, 2, 3):
+        paginator = KeysFirstPaginator(rows, 10, sorted_when_found=100)
+        shown += [member.pk for member in paginator.get_page(number)]
+
+    assert shown == list(rows.values_list("pk", flat=True))
+    assert paginator.count == 30
