@@ -9,7 +9,6 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username
 from axes.models import AccessFailureLog
 from django.conf import settings
-from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.utils import timezone
 from django_otp import devices_for_user
@@ -115,9 +114,10 @@ def count_failure(request, user):
     """Count a wrong code as a failed sign-in, and say whether the email is now locked."""
     AuditEvent.objects.record(AuditEvent.Kind.SECOND_STEP_FAILED, user, request=request, actor=user)
     credentials = lockout_credentials(user)
-    # Axes counts it (per email and address, and the account's ceiling) and so does the
-    # audit trail; it may set request.axes_locked_out, which AxesMiddleware answers with 429.
-    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    # Axes counts it (per email and address, and the account's ceiling); it may set
+    # request.axes_locked_out, which AxesMiddleware answers with 429. Asked directly, not
+    # through user_login_failed, whose receivers would record a failed password too.
+    AxesProxyHandler.user_login_failed(__name__, credentials, request)
     if not getattr(request, "axes_locked_out", False) and second_step_locked(request, user):
         request.axes_locked_out = True
         request.axes_credentials = credentials

@@ -90,6 +90,8 @@ def test_a_wrong_code_is_refused_recorded_and_counted_as_a_failed_sign_in(
     assertContains(response, "That code is not valid.")
     assert not verified(client)
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.SECOND_STEP_FAILED).count() == 1
+    # Once, as what it is, not also as a wrong password.
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.LOGIN_FAILED).exists()
     assert AccessAttempt.objects.get(username=superuser.email).failures_since_start == 1
     # And towards the account's ceiling, from every address.
     assert AccessFailureLog.objects.filter(username=superuser.email).count() == 1
