@@ -60,7 +60,16 @@ class KeysFirstPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.count_rows() if self.count_rows else super().count
+        if self.count_rows:
+            return self.count_rows()
+        if self.sorted_when_found:
+            # Asked for before a page: the last is wanted. Found, counted and
+            # sorted for its keys at once, when there are few enough rows.
+            counted, number, keys = self.count_and_sort(None, self.sorted_when_found)
+            if keys is not None:
+                self.found_keys[number] = keys
+                return counted
+        return super().count
 
     def get_page(self, number):
         """Page `number` (at least 1), the rows counted only as far as it needs."""
@@ -75,7 +84,8 @@ class KeysFirstPaginator(Paginator):
         if enough > 2**31:  # Past the end of any list: counted in full, then the last page.
             return
         if self.sorted_when_found:
-            counted, self.found_keys[number] = self.count_and_sort(number, enough)
+            counted, shown, keys = self.count_and_sort(number, enough)
+            self.found_keys[shown] = keys
         else:
             counted = self.object_list.order_by()[: enough + 1].count()
         if counted > enough:
@@ -84,12 +94,13 @@ class KeysFirstPaginator(Paginator):
         self.count = counted
 
     def count_and_sort(self, number, enough):
-        """(rows counted up to `enough` and one more, page `number`'s keys), in one query.
+        """(rows counted up to `enough` and one more, the page shown, its keys), in one query.
 
-        The rows are found once, counted, and sorted for the page's keys only when
-        there are no more than `enough` and `sorted_when_found`; the keys are
-        None otherwise. The sort is of the rows found, not of an index: nothing
-        walks one.
+        The page shown is `number`, or the last page when the rows end before it
+        (or `number` is None). The rows are found once, counted, and sorted for
+        the page's keys only when there are no more than `enough` and
+        `sorted_when_found`; the keys are None otherwise. The sort is of the
+        rows found, not of an index: nothing walks one.
         """
         connection = connections[self.object_list.db]
         query = self.object_list.query
@@ -105,18 +116,24 @@ class KeysFirstPaginator(Paginator):
             )
             or "found_key"
         )
+        # The last page's number as Paginator.num_pages has it; LEAST ignores a NULL.
+        last = "(GREATEST(rows - %s, 1) + %s - 1) / %s"
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH found AS MATERIALIZED ({found_sql}),"
-                " counted AS (SELECT COUNT(*) AS rows FROM found)"
-                " SELECT rows, CASE WHEN rows <= %s THEN ARRAY("
-                f"  SELECT found_key FROM found ORDER BY {order} LIMIT %s OFFSET %s"
-                " ) END FROM counted",
+                " counted AS (SELECT COUNT(*) AS rows FROM found),"
+                f" shown AS (SELECT rows, LEAST(%s, {last}) AS number FROM counted)"
+                " SELECT rows, number, CASE WHEN rows <= %s THEN ARRAY("
+                f"  SELECT found_key FROM found ORDER BY {order} LIMIT %s"
+                "   OFFSET (SELECT (number - 1) * %s FROM shown)"
+                " ) END FROM shown",
                 [
                     *params,
+                    number,
+                    *(self.orphans, self.per_page, self.per_page),
                     min(enough, self.sorted_when_found),
                     self.per_page + self.orphans,
-                    (number - 1) * self.per_page,
+                    self.per_page,
                 ],
             )
             return cursor.fetchone()
@@ -128,9 +145,6 @@ class KeysFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         keys = self.found_keys.get(number)
-        if number not in self.found_keys and self.count <= (self.sorted_when_found or -1):
-            # Counted another way (in full, for the last page): found and sorted again.
-            _, keys = self.count_and_sort(number, self.count)
         if keys is not None:
             keys = keys[: top - bottom]
         elif self.more_than is None and bottom > self.count - top:

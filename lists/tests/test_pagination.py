@@ -1,5 +1,7 @@
 import pytest
+from django.core.paginator import Paginator
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -61,3 +63,27 @@ def test_rows_sorted_once_found_come_in_the_lists_order_page_by_page(ordering):
 
     assert shown == list(rows.values_list("pk", flat=True))
     assert paginator.count == 30
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Sorted once found on PostgreSQL")
+@pytest.mark.parametrize("rows", [0, 1, 12, 13, 14, 33, 34])
+@pytest.mark.parametrize("asked", ["last", 2, 50], ids=lambda asked: f"page {asked}")
+def test_the_last_page_of_rows_sorted_once_found_is_djangos_last_page(rows, asked):
+    for number in range(rows):
+        StaffFactory(last_name=f"Name{number:02}")
+    staff = Staff.objects.order_by("-last_name")
+    expected = Paginator(staff, 10, orphans=3)
+    paginator = KeysFirstPaginator(staff, 10, orphans=3, sorted_when_found=100)
+
+    with CaptureQueriesContext(connection) as queries:
+        # How the list pages ask for the last page: its number first.
+        page = paginator.get_page(paginator.num_pages if asked == "last" else asked)
+        shown = list(page)
+
+    # Found, counted and sorted in one query; then the rows by their keys, if any.
+    assert [query["sql"][:10] for query in queries][:1] == ["WITH found"]
+    assert len(queries) == (2 if shown else 1)
+
+    last = expected.get_page(asked if asked != "last" else expected.num_pages)
+    assert (paginator.count, paginator.num_pages) == (expected.count, expected.num_pages)
+    assert (page.number, shown) == (last.number, list(last))
