@@ -296,7 +296,48 @@ class Staff(TrackedRecord, AbstractUser):
         return self.refusal_to_change_by(user)
 
 
-class StaffTallyQuerySet(models.QuerySet):
+class CountsQuerySet(models.QuerySet):
+    """Rows that triggers add, +n or -n staff of a kind at a time, summed when read.
+
+    Rows are only ever added, never updated, so that concurrent changes never
+    wait for each other; a reader that finds many compacts them.
+    """
+
+    # The fields that make a kind of staff, as their columns.
+    kind = ()
+
+    def _compacted_after(self, sizes):
+        """The sizes, read; the rows compacted after, if there were many more than sizes."""
+        sizes = list(sizes)
+        # Compacted, a size is summed from a row for each kind in it: a few.
+        if sum(size[-1] for size in sizes) > COMPACT_COUNTS_AFTER + 4 * len(sizes):
+            self.compact()
+        return sizes
+
+    def compact(self):
+        """Replace the rows so far with one for each kind of staff, summed.
+
+        The rows are deleted and their sums returned in one statement, so that
+        concurrent compactions each sum only the rows they deleted, and changes
+        committed meanwhile keep their own rows.
+        """
+        table = connections[self.db].ops.quote_name(self.model._meta.db_table)
+        columns = ", ".join(connections[self.db].ops.quote_name(column) for column in self.kind)
+        with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} RETURNING {columns}, change")
+            sums = Counter()
+            for *kind, change in cursor.fetchall():
+                sums[tuple(kind)] += change
+            self.bulk_create(
+                self.model(**dict(zip(self.kind, kind, strict=True)), change=n)
+                for kind, n in sums.items()
+                if n
+            )
+
+
+class StaffTallyQuerySet(CountsQuerySet):
+    kind = ("subject_group_id", "is_active", "is_invited")
+
     def total(self):
         """The number of staff that the rows, as filtered, count."""
         return sum(self.by_group().values())
@@ -323,37 +364,10 @@ class StaffTallyQuerySet(models.QuerySet):
             sizes["without_group"] += staff if active and group is None else 0
         return sizes
 
-    def _compacted_after(self, sizes):
-        """The sizes, read; the rows compacted after, if there were many."""
-        sizes = list(sizes)
-        if sum(size[-1] for size in sizes) > COMPACT_TALLY_AFTER:
-            self.compact()
-        return sizes
 
-    def compact(self):
-        """Replace the rows so far with one for each kind of staff, summed.
-
-        The rows are deleted and their sums returned in one statement, so that
-        concurrent compactions each sum only the rows they deleted, and changes
-        committed meanwhile keep their own rows.
-        """
-        table = connections[self.db].ops.quote_name(self.model._meta.db_table)
-        with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {table} RETURNING subject_group_id, is_active, is_invited, change"
-            )
-            sums = Counter()
-            for group, active, invited, change in cursor.fetchall():
-                sums[group, bool(active), bool(invited)] += change
-            self.bulk_create(
-                StaffTally(subject_group_id=group, is_active=active, is_invited=invited, change=n)
-                for (group, active, invited), n in sums.items()
-                if n
-            )
-
-
-# The tally's rows are compacted when a reader finds more than this many.
-COMPACT_TALLY_AFTER = 1000
+# Counts' rows (the tally's, the stretches') are compacted when a reader finds this many more
+# than the sizes it reads.
+COMPACT_COUNTS_AFTER = 1000
 
 
 class StaffTally(models.Model):
@@ -363,9 +377,7 @@ class StaffTally(models.Model):
     row for each change in a kind's number, in the transaction of the change,
     whatever path made it: a form, the admin, an import, a bulk update, SQL. So
     the lists count their rows by summing a few hundred rows, not by stepping
-    through an index of every member, at any size of school. Rows are only ever
-    added, never updated, so that concurrent changes never wait for each other;
-    a reader that finds many compacts them.
+    through an index of every member, at any size of school.
     """
 
     # A plain key: a deleted group's members move to no group first, leaving it
@@ -386,6 +398,131 @@ class StaffTally(models.Model):
 
     def __str__(self):
         return f"{self.change:+} in {self.subject_group_id}, {self.is_active}, {self.is_invited}"
+
+
+# The sort keys whose lists the stretches divide, each an index's first column.
+STRETCHED_FIELDS = ("last_name", "first_name", "email")
+
+# Marks are set about this many staff apart, and set again when a stretch holds
+# more than four times as many.
+STAFF_PER_STRETCH = 1000
+
+
+class StaffStretchQuerySet(CountsQuerySet):
+    kind = ("field", "mark", "is_active")
+
+    def sizes(self, field):
+        """[(mark, number of staff)] of `field`'s stretches with any staff, as filtered.
+
+        In the order of the marks, the stretch before the first mark ("") first.
+        The marks are set again first if a stretch has grown too long to walk.
+        """
+        for tries in range(2):
+            stretches = self.filter(field=field).order_by("mark")
+            sizes = self._compacted_after(
+                stretches.values_list("mark").annotate(staff=Sum("change"), rows=Count("*"))
+            )
+            sizes = [(mark, staff) for mark, staff, _ in sizes if staff]
+            if tries or not self.too_long(field, sizes):
+                return sizes
+            self.mark(field)
+        return sizes
+
+    def too_long(self, field, sizes):
+        """Whether a stretch holds more than STAFF_PER_STRETCH, and four times as many as when set.
+
+        A stretch of one value (a common name) cannot be cut by setting the
+        marks again: it is walked as it is, until it grows.
+        """
+        longest = 4 * STAFF_PER_STRETCH
+        long = {mark: staff for mark, staff in sizes if staff > longest}
+        if not long:
+            return False
+        held = StaffMark.objects.filter(field=field, value__in=long).values_list("value", "staff")
+        held = dict(held)
+        return any(staff > 4 * held.get(mark, 0) for mark, staff in long.items())
+
+    def mark(self, field):
+        """Set `field`'s marks again, STAFF_PER_STRETCH staff apart, and count each stretch.
+
+        Writers to the staff table, and compactions, wait meanwhile (PostgreSQL's
+        locks; SQLite's write lock, taken as the transaction begins): with no
+        change between the count and the marks, every member is counted in the
+        stretch of their value, as the triggers will count the next.
+        """
+        connection = connections[self.db]
+        column = connection.ops.quote_name(field)
+        with transaction.atomic(using=self.db), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("LOCK TABLE accounts_staff IN SHARE ROW EXCLUSIVE MODE")
+                cursor.execute("LOCK TABLE accounts_staffstretch IN EXCLUSIVE MODE")
+            cursor.execute("DELETE FROM accounts_staffmark WHERE field = %s", [field])
+            cursor.execute("DELETE FROM accounts_staffstretch WHERE field = %s", [field])
+            # A mark every STAFF_PER_STRETCH members; each member's stretch is
+            # that of the greatest mark at most their value, in one pass in the
+            # field's order. The window holds the rows of equal value, so that
+            # they share one stretch.
+            cursor.execute(
+                "INSERT INTO accounts_staffstretch (field, mark, is_active, change) "
+                "SELECT %s, mark, is_active, COUNT(*) FROM ("
+                "  SELECT is_active, COALESCE(MAX("
+                "   CASE WHEN place %% %s = 0 THEN value END"
+                "  ) OVER (ORDER BY value), '') AS mark FROM ("
+                f"  SELECT {column} AS value, is_active,"
+                f"   ROW_NUMBER() OVER (ORDER BY {column}) AS place FROM accounts_staff"
+                "  ) AS placed"
+                ") AS marked GROUP BY mark, is_active",
+                [field, STAFF_PER_STRETCH],
+            )
+            cursor.execute(
+                "INSERT INTO accounts_staffmark (field, value, staff) "
+                "SELECT field, mark, SUM(change) FROM accounts_staffstretch "
+                "WHERE field = %s GROUP BY field, mark",
+                [field],
+            )
+
+
+class StaffMark(models.Model):
+    """A value of a sort key where a stretch of the staff list, in that key's order, begins.
+
+    Set by StaffStretch.objects.mark, and only there; "" begins the first stretch.
+    """
+
+    field = models.CharField(max_length=20)
+    value = models.CharField(max_length=254, blank=True)
+    # How many staff its stretch held when the mark was set.
+    staff = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["field", "value"], name="staff_mark_field_value")
+        ]
+
+    def __str__(self):
+        return f"{self.field} from {self.value!r}"
+
+
+class StaffStretch(models.Model):
+    """How many staff (active or not) sort from each mark to the next, kept by the database.
+
+    A member is in the stretch of the greatest mark (StaffMark) at most their
+    value of the field, or in the one before every mark (""). Triggers on the
+    staff table (accounts/migrations/0017_staff_stretches.py) add rows for each
+    change, as the tally's do. So a page deep in a long list is found by summing
+    the stretches before it and walking from a mark, not from the list's start:
+    a few thousand index entries at most, at any size of school.
+    """
+
+    field = models.CharField(max_length=20)
+    # "" for the stretch before every mark: no value is less.
+    mark = models.CharField(max_length=254, blank=True)
+    is_active = models.BooleanField()
+    change = models.IntegerField()
+
+    objects = StaffStretchQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.change:+} in {self.field} from {self.mark}, {self.is_active}"
 
 
 class EmailRequestQuerySet(models.QuerySet):

@@ -24,6 +24,10 @@ from .queries import in_any_of
 # the page asked for needs.
 COUNTED_AT_LEAST = 10000
 
+# A page at most this many rows from either end of its list is walked to from
+# that end, even when the list has stretches: as quick as reading them.
+NEAR_AN_END = 5000
+
 
 class KeysFirstPaginator(Paginator):
     """Find a page's primary keys first, then fetch just those rows.
@@ -34,6 +38,9 @@ class KeysFirstPaginator(Paginator):
     that no page skips more than half the list. The rows are fetched by their
     keys from `rows` (the list before it was searched and filtered, with what it
     selects), so that a search is not run again for them.
+
+    With `stretches`, a page far from both ends is walked to from the nearest
+    mark before it, rather than from an end (`keys_from_a_mark`).
 
     A list with no quicker `count` (a search) is counted no further than the
     page asked for needs (`count_for`): a search of a word in most rows then
@@ -48,13 +55,24 @@ class KeysFirstPaginator(Paginator):
     more_than = None
 
     def __init__(
-        self, object_list, per_page, *, rows=None, count=None, sorted_when_found=None, **kwargs
+        self,
+        object_list,
+        per_page,
+        *,
+        rows=None,
+        count=None,
+        sorted_when_found=None,
+        stretches=None,
+        **kwargs,
     ):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = object_list if rows is None else rows
         # A quicker way to count the list, when there is one.
         self.count_rows = count
         self.sorted_when_found = sorted_when_found
+        # A callable giving (the field the list is sorted by, [(mark, rows)] of
+        # the stretches from each mark, in ascending order) or None.
+        self.stretches = stretches
         # The keys of the page found with the count ({page number: keys}).
         self.found_keys = {}
 
@@ -147,6 +165,8 @@ class KeysFirstPaginator(Paginator):
         keys = self.found_keys.get(number)
         if keys is not None:
             keys = keys[: top - bottom]
+        elif self.stretches and min(bottom, self.count - top) > NEAR_AN_END:
+            keys = self.keys_from_a_mark(bottom, top)
         elif self.more_than is None and bottom > self.count - top:
             # The list's order, with its key last, reverses exactly.
             keys = self.object_list.values_list("pk", flat=True).reverse()
@@ -155,6 +175,32 @@ class KeysFirstPaginator(Paginator):
             keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = self.rows.filter(pk__in=keys).in_bulk()
         return self._get_page([rows[key] for key in keys], number, self)
+
+    def keys_from_a_mark(self, bottom, top):
+        """The keys of rows `bottom` to `top`, walked to from the nearest mark before them.
+
+        The stretches are summed to the one the page begins in (in ascending
+        order: the page's last row, in a descending list), and the list is
+        walked from its mark. Rows of a stretch's value all sort from its mark,
+        whatever else the list is sorted by.
+        """
+        field, sizes = self.stretches()  # From the stretch before every mark, "".
+        descending = ordering_term(self.object_list.query.order_by[0]).descending
+        start = self.count - top if descending else bottom
+        mark, before = "", 0
+        for value, rows in sizes:
+            if before + rows > start:
+                mark = value
+                break
+            before += rows
+        else:  # Counted fewer than the list (a change in between): from its start.
+            before = 0
+        ascending = self.object_list.reverse() if descending else self.object_list
+        if mark:
+            ascending = ascending.filter(**{f"{field}__gte": mark})
+        at = start - before
+        keys = list(ascending.values_list("pk", flat=True)[at : at + top - bottom])
+        return keys[::-1] if descending else keys
 
 
 def ordering_term(field):

@@ -19,7 +19,7 @@ from subjects.models import SubjectGroup
 
 from .. import emails
 from ..lockout import check_own_password
-from ..models import INVITED, Staff, StaffTally
+from ..models import INVITED, STRETCHED_FIELDS, Staff, StaffStretch, StaffTally
 
 
 def password_rules_help_text():
@@ -153,6 +153,13 @@ class StaffListFilterForm(ListFilterForm):
         "all": Q(),
     }
 
+    # Each status that the stretches count (StaffStretch).
+    STRETCHED_STATUSES = {
+        "active": Q(is_active=True),
+        "inactive": Q(is_active=False),
+        "all": Q(),
+    }
+
     sort_orders = {
         "first_name": ["first_name", "last_name"],
         "last_name": ["last_name", "first_name"],
@@ -220,6 +227,20 @@ class StaffListFilterForm(ListFilterForm):
             return None
         tally = StaffTally.objects.filter(self.TALLIED_STATUSES[self.cleaned_data["status"]])
         return self.filter_group(tally)
+
+    def stretches(self):
+        """A callable giving the stretches of the staff listed (StaffStretch), or None.
+
+        None when they do not divide the list: a search, a group (a short list of
+        its own), the invited, or a sort by subject group.
+        """
+        self.is_valid()
+        data = self.cleaned_data
+        field = data["sort"].removeprefix("-")
+        status = self.STRETCHED_STATUSES.get(data["status"])
+        if data["q"] or data["group"] or field not in STRETCHED_FIELDS or status is None:
+            return None
+        return lambda: (field, StaffStretch.objects.filter(status).sizes(field))
 
     def clean_status(self):
         return self.clean_choice("status", "active")

@@ -1,7 +1,6 @@
 """The staff tally counts each kind of staff (group, active, invited) after any write."""
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count, Q, Sum
@@ -10,9 +9,13 @@ from django.urls import reverse
 
 from accounts.forms.staff import StaffListFilterForm
 from accounts.models import INVITED, Staff, StaffTally
-from accounts.tests.factories import NEW_PASSWORD, StaffFactory
+from accounts.tests.staff_writes import (
+    WRITES,
+    deactivate_a_group_at_once,
+    delete_a_group,
+    move_everyone_out_of_groups,
+)
 from subjects.models import SubjectGroup
-from subjects.tests.factories import SubjectGroupFactory
 
 
 def counted_one_by_one():
@@ -34,108 +37,6 @@ def tallied():
         .annotate(staff=Sum("change"))
     )
     return {(group, active, invited): staff for group, active, invited, staff in sizes if staff}
-
-
-@pytest.fixture
-def school(db):
-    """Staff of every kind: in two groups and none, active, invited and inactive."""
-    maths, science = SubjectGroupFactory(name="Mathematics"), SubjectGroupFactory(name="Science")
-    for group in (maths, science, None):
-        StaffFactory.create_batch(3, subject_group=group)
-        StaffFactory(subject_group=group, is_active=False)
-        for is_active in (True, False):
-            invited = StaffFactory.build(subject_group=group, is_active=is_active)
-            invited.set_unusable_password()
-            invited.save()
-    return maths, science
-
-
-def invite(school):
-    maths, _ = school
-    Staff.objects.create_user(
-        "new@school.example", first_name="New", last_name="One", subject_group=maths
-    )
-
-
-def choose_a_password(school):
-    member = Staff.objects.filter(INVITED).first()
-    member.set_password(NEW_PASSWORD)
-    member.save()
-
-
-def deactivate(school):
-    member = Staff.objects.filter(is_active=True).first()
-    member.is_active = False
-    member.save(update_fields=["is_active"])
-
-
-def move_to_another_group(school):
-    maths, science = school
-    member = Staff.objects.filter(subject_group=maths).first()
-    member.subject_group = science
-    member.save()
-
-
-def delete_one(school):
-    Staff.objects.filter(is_active=False).first().delete()
-
-
-def deactivate_a_group_at_once(school):
-    maths, _ = school
-    Staff.objects.filter(subject_group=maths).update(is_active=False)
-
-
-def move_everyone_out_of_groups(school):
-    Staff.objects.update(subject_group=None)
-
-
-def delete_the_invited(school):
-    Staff.objects.filter(INVITED).delete()
-
-
-def delete_a_group(school):
-    # Its members move to no group (SET_NULL).
-    school[0].delete()
-
-
-def create_in_bulk(school):
-    _, science = school
-    Staff.create_in_bulk(
-        [
-            Staff(
-                email=f"bulk{number}@school.example",
-                first_name="Bulk",
-                last_name="Made",
-                subject_group=science if number % 2 else None,
-                is_active=number % 3 != 0,
-                password=make_password(None),
-            )
-            for number in range(20)
-        ]
-    )
-
-
-def update_in_bulk(school):
-    maths, _ = school
-    members = list(Staff.objects.filter(subject_group=None))
-    for member in members:
-        member.subject_group, member.is_active = maths, True
-    Staff.update_in_bulk(members, ["subject_group", "is_active"])
-
-
-WRITES = [
-    invite,
-    choose_a_password,
-    deactivate,
-    move_to_another_group,
-    delete_one,
-    deactivate_a_group_at_once,
-    move_everyone_out_of_groups,
-    delete_the_invited,
-    delete_a_group,
-    create_in_bulk,
-    update_in_bulk,
-]
 
 
 @pytest.mark.parametrize("write", WRITES)
@@ -180,7 +81,7 @@ def test_compacting_keeps_the_counts_in_a_row_for_each_kind(school):
 
 
 def test_a_reader_compacts_the_tally_once_it_has_grown(school, monkeypatch):
-    monkeypatch.setattr("accounts.models.COMPACT_TALLY_AFTER", 20)
+    monkeypatch.setattr("accounts.models.COMPACT_COUNTS_AFTER", 0)
     for member in Staff.objects.all():  # 18 staff: a row each, then two more a change.
         member.is_active = not member.is_active
         member.save()
@@ -212,10 +113,15 @@ def test_a_flush_leaves_nobody_counted_whatever_order_it_empties_the_tables_in(s
     assert not StaffTally.objects.exists()
 
 
-TALLY_TRIGGERS = {"staff_tally_insert", "staff_tally_delete", "staff_tally_update"}
+# The tally's, and the staff list's stretches' (accounts/tests/test_staff_stretches.py).
+COUNTING_TRIGGERS = {
+    f"staff_{counts}_{event}"
+    for counts in ("tally", "stretches")
+    for event in ("insert", "delete", "update")
+}
 
 
-def test_the_tally_triggers_exist_after_every_migration(db):
+def test_the_triggers_that_keep_counts_exist_after_every_migration(db):
     # A migration that remakes accounts_staff on SQLite drops them silently.
     executor = MigrationExecutor(connection)
     assert not executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -231,7 +137,7 @@ def test_the_tally_triggers_exist_after_every_migration(db):
             )
         triggers = {name for (name,) in cursor.fetchall()}
 
-    assert TALLY_TRIGGERS <= triggers
+    assert COUNTING_TRIGGERS <= triggers
 
 
 # The pages that count staff read the tally

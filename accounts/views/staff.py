@@ -80,6 +80,7 @@ class StaffListView(CachedListMixin, FilteredListMixin, ListView):
         if sort.removeprefix("-") != "subject_group":
             kwargs["count"] = count
             kwargs["sorted_when_found"] = self.filter_form.sorted_when_found(queryset)
+            kwargs["stretches"] = self.filter_form.stretches()
             return super().get_paginator(queryset, per_page, **kwargs)
         # By group, a group at a time: no index holds the groups' names.
         way = "-" if sort.startswith("-") else ""
