@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
-from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Q, Sum
+from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 from django.utils import timezone
@@ -415,32 +415,22 @@ class StaffStretchQuerySet(CountsQuerySet):
         """[(mark, number of staff)] of `field`'s stretches with any staff, as filtered.
 
         In the order of the marks, the stretch before the first mark ("") first.
-        The marks are set again first if a stretch has grown too long to walk.
+        The marks are set again first if a stretch has grown too long to walk:
+        longer than four times STAFF_PER_STRETCH, and four times what it held
+        when its mark was set (a stretch of one common name cannot be cut).
         """
+        held = StaffMark.objects.filter(field=field, value=OuterRef("mark")).values("staff")
         for tries in range(2):
-            stretches = self.filter(field=field).order_by("mark")
+            stretches = self.filter(field=field).order_by("mark").values_list("mark")
             sizes = self._compacted_after(
-                stretches.values_list("mark").annotate(staff=Sum("change"), rows=Count("*"))
+                stretches.annotate(staff=Sum("change"), held=Subquery(held), rows=Count("*"))
             )
-            sizes = [(mark, staff) for mark, staff, _ in sizes if staff]
-            if tries or not self.too_long(field, sizes):
-                return sizes
+            if tries or not any(
+                staff > 4 * max(STAFF_PER_STRETCH, held or 0) for _, staff, held, _ in sizes
+            ):
+                break
             self.mark(field)
-        return sizes
-
-    def too_long(self, field, sizes):
-        """Whether a stretch holds more than STAFF_PER_STRETCH, and four times as many as when set.
-
-        A stretch of one value (a common name) cannot be cut by setting the
-        marks again: it is walked as it is, until it grows.
-        """
-        longest = 4 * STAFF_PER_STRETCH
-        long = {mark: staff for mark, staff in sizes if staff > longest}
-        if not long:
-            return False
-        held = StaffMark.objects.filter(field=field, value__in=long).values_list("value", "staff")
-        held = dict(held)
-        return any(staff > 4 * held.get(mark, 0) for mark, staff in long.items())
+        return [(mark, staff) for mark, staff, _, _ in sizes if staff]
 
     def mark(self, field):
         """Set `field`'s marks again, STAFF_PER_STRETCH staff apart, and count each stretch.

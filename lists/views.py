@@ -26,7 +26,7 @@ COUNTED_AT_LEAST = 10000
 
 # A page at most this many rows from either end of its list is walked to from
 # that end, even when the list has stretches: as quick as reading them.
-NEAR_AN_END = 5000
+NEAR_AN_END = 20000
 
 
 class KeysFirstPaginator(Paginator):

@@ -6,6 +6,7 @@ holds its requests at a barrier inside the code, so that they really overlap.
 """
 
 import threading
+import time
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -15,9 +16,17 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.forms.staff import StaffCreationForm
-from accounts.models import EmailRequest, EmailRequestQuerySet, Staff, StaffTally
+from accounts.models import (
+    EmailRequest,
+    EmailRequestQuerySet,
+    Staff,
+    StaffMark,
+    StaffStretch,
+    StaffTally,
+)
 from accounts.staff_import import StaffImport
 from accounts.tests.factories import StaffFactory
+from accounts.tests.test_staff_stretches import counted_one_by_one, stretched
 
 pytestmark = [
     # Emptied after each test and refilled with what the migrations made, as the browser
@@ -223,3 +232,28 @@ def test_the_tally_is_compacted_without_waiting_for_open_changes_or_losing_them(
         "inactive": 1,
         "without_group": 3,
     }
+
+
+def test_setting_the_marks_waits_for_an_open_change_and_counts_it(db, monkeypatch):
+    """A member added as the marks are set is counted in the stretch the new marks give them."""
+    monkeypatch.setattr("accounts.models.STAFF_PER_STRETCH", 2)
+    for name in "ABCDEF":
+        StaffFactory(last_name=name)
+    started = threading.Event()
+
+    def add_zed():
+        # Counted by its trigger in the only stretch there is yet, "".
+        with transaction.atomic():
+            StaffFactory(last_name="Zed")
+            started.set()
+            time.sleep(0.5)
+        return "added"
+
+    def set_the_marks():
+        started.wait(timeout=10)
+        StaffStretch.objects.mark("last_name")
+        return "marked"
+
+    assert at_once(add_zed, set_the_marks) == ["added", "marked"]
+    assert StaffMark.objects.filter(field="last_name").count() > 1
+    assert stretched() == counted_one_by_one()

@@ -155,12 +155,14 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
-def page_keys_plan(params, offset=1000, backwards=False):
+def page_keys_plan(params, offset=1000, backwards=False, from_mark=None):
     """SQLite's plan for a deep page's keys, as the staff list asks for them."""
     form = StaffListFilterForm(params)
     keys = form.filter(Staff.objects.all()).values("pk")
     if backwards:
         keys = keys.reverse()
+    if from_mark:  # Walked from a mark (KeysFirstPaginator.keys_from_a_mark).
+        keys = keys.filter(**{f"{params['sort'].removeprefix('-')}__gte": from_mark})
     return keys[offset : offset + 25].explain()
 
 
@@ -174,6 +176,21 @@ def test_every_sort_and_status_walks_an_index_without_sorting(db, sort, status, 
     # The inactive in their own index, in each order; the rest in the sort's.
     index = "staff_inactive_by_" if status == "inactive" else "staff_by_"
     assert f"USING COVERING INDEX {index}{sort.removeprefix('-')}" in plan
+    assert "TEMP B-TREE" not in plan
+
+
+@sqlite_only
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("sort", [sort for sort in SORTS_BOTH_WAYS if "subject_group" not in sort])
+def test_a_page_walked_from_a_mark_starts_at_the_mark_in_the_index(db, sort, status):
+    # A descending list is walked from a mark in ascending order, reversed.
+    plan = page_keys_plan(
+        {"sort": sort, "status": status}, offset=100, backwards=sort.startswith("-"), from_mark="M"
+    )
+
+    index = "staff_inactive_by_" if status == "inactive" else "staff_by_"
+    field = sort.removeprefix("-")
+    assert f"USING COVERING INDEX {index}{field} ({field}>?)" in plan
     assert "TEMP B-TREE" not in plan
 
 
