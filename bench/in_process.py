@@ -7,13 +7,15 @@ Django's test client on the database of the environment, signed in as EMAIL:
 the median of N requests (default 15) after one to warm up, in milliseconds,
 one "total sql url" a line, and each page's time as a multiple of the first's.
 With --mixed, the first N addresses of the mixed workload (bench.mixed_urls),
-each asked for once: the mean total and SQL per request.
+each asked for once: the mean total and SQL per request, for each kind of
+address and for all.
 """
 
 import os
 import statistics
 import sys
 import time
+from urllib.parse import parse_qsl, urlsplit
 
 
 def signed_in(email):
@@ -62,11 +64,27 @@ def time_mixed(email, count):
     urls = mixed_urls(count)
     with override_settings(LIST_CACHE_SECONDS=0):
         client.get(urls[0])
-        totals, sqls = zip(*(timed(client, url) for url in urls), strict=True)
-    print(
-        f"{statistics.mean(totals) * 1000:7.1f} {statistics.mean(sqls) * 1000:7.1f}"
-        f"  mean of the first {count} addresses of the mixed workload"
-    )
+        times = [timed(client, url) for url in urls]
+    by_kind = {}
+    for url, time_and_sql in zip(urls, times, strict=True):
+        by_kind.setdefault(kind_of(url), []).append(time_and_sql)
+    for kind, kind_times in [*sorted(by_kind.items()), (f"the first {count} addresses", times)]:
+        totals, sqls = zip(*kind_times, strict=True)
+        print(
+            f"{statistics.mean(totals) * 1000:7.1f} {statistics.mean(sqls) * 1000:7.1f}"
+            f"  mean of {len(kind_times):4} — {kind}"
+        )
+
+
+def kind_of(url):
+    """What a mixed workload address asks for: a search, a group, or a list sorted by what."""
+    params = dict(parse_qsl(urlsplit(url).query))
+    if "q" in params:
+        return "search"
+    if "group" in params:
+        return "a group's list"
+    by = "group" if "subject_group" in params.get("sort", "") else "name or email"
+    return f"{params.get('status', 'active')}, sorted by {by}"
 
 
 if __name__ == "__main__":
