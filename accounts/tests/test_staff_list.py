@@ -357,6 +357,24 @@ def test_a_page_costs_the_same_queries_for_10_and_10000_staff(client_as, manager
     assert len(with_ten_thousand) == len(with_ten) <= LIST_QUERY_BUDGET
 
 
+def test_a_page_far_into_the_list_costs_one_query_more_its_stretches(
+    client_as, manager, monkeypatch, settings
+):
+    settings.LIST_CACHE_SECONDS = 0
+    monkeypatch.setattr("lists.views.NEAR_AN_END", 1000)
+    client = client_as(manager)
+    add_staff_in_bulk(10_000)
+    list_staff(client, page="200")  # The first reader sets the marks.
+
+    with CaptureQueriesContext(connection) as near_the_start:
+        list_staff(client, page="2")
+    with CaptureQueriesContext(connection) as far_in:
+        response = list_staff(client, page="200")
+
+    assert response.context["page_obj"].number == 200
+    assert len(far_in) == len(near_the_start) + 1 <= LIST_QUERY_BUDGET
+
+
 # Bad input
 # ------------------------------------------------------------------------------
 @pytest.mark.parametrize("param", ["q", "sort", "group", "status", "page"])
