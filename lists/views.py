@@ -174,7 +174,8 @@ class KeysFirstPaginator(Paginator):
         else:
             keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = self.rows.filter(pk__in=keys).in_bulk()
-        return self._get_page([rows[key] for key in keys], number, self)
+        # A row deleted since its key was read is left out, not an error.
+        return self._get_page([rows[key] for key in keys if key in rows], number, self)
 
     def keys_from_a_mark(self, bottom, top):
         """The keys of rows `bottom` to `top`, walked to from the nearest mark before them.

@@ -87,3 +87,18 @@ def test_the_last_page_of_rows_sorted_once_found_is_djangos_last_page(rows, aske
     last = expected.get_page(asked if asked != "last" else expected.num_pages)
     assert (paginator.count, paginator.num_pages) == (expected.count, expected.num_pages)
     assert (page.number, shown) == (last.number, list(last))
+
+
+def test_a_row_deleted_between_reading_its_key_and_its_row_is_left_out():
+    staff = StaffFactory.create_batch(12)
+    deleted = staff[3]
+    # The rows as read once the keys were: one has gone meanwhile.
+    paginator = KeysFirstPaginator(
+        Staff.objects.order_by("pk"), 10, rows=Staff.objects.exclude(pk=deleted.pk)
+    )
+
+    page = paginator.get_page(1)
+
+    assert [member.pk for member in page] == [
+        member.pk for member in staff[:10] if member != deleted
+    ]
