@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.test import Client
@@ -137,10 +137,16 @@ def test_the_history_shows_only_that_persons_events(client_as, manager, ada, pla
 def trail(ada_renamed, manager, superuser, plain_staff):
     """Events of several kinds, people and days."""
     old = AuditEvent.build(AuditEvent.Kind.LOGIN_FAILED, email_typed="=cmd|' /C calc'!A0")
-    old.created_at = timezone.now() - timedelta(days=40)
+    # Noon of the site's day forty days ago: forty days of UTC before a late evening can
+    # fall on the next local day when summer time lies between.
+    old.created_at = at_local(timezone.localdate() - timedelta(days=40), time(12))
     old.save()
     group = SubjectGroupFactory(name="Physics")
     return {"old": old, "group": group}
+
+
+def at_local(day, clock):
+    return timezone.make_aware(datetime.combine(day, clock))
 
 
 def descriptions(response):
@@ -184,6 +190,23 @@ def test_the_audit_trail_filters_by_dates(client_as, superuser, trail):
     assert descriptions(only_old) == [trail["old"].description]
     assert trail["old"].description not in descriptions(only_new)
     assert len(descriptions(only_new)) > 3
+
+
+def test_the_dates_are_whole_days_of_the_sites_time_zone(client_as, superuser, settings):
+    settings.TIME_ZONE = "Europe/London"
+    # Half past midnight in London on 1 July is 23:30 UTC on 30 June.
+    event = AuditEvent.build(AuditEvent.Kind.LOGIN_FAILED, email_typed="late@school.example")
+    event.created_at = at_local(datetime(2026, 7, 1).date(), time(0, 30))
+    event.save()
+    client = client_as(superuser)
+
+    def found(query):
+        response = client.get(reverse("audit:list"), {"kind": "login_failed", **query})
+        return event.description in descriptions(response)
+
+    assert found({"since": "2026-07-01", "until": "2026-07-01"})
+    assert not found({"until": "2026-06-30"})
+    assert not found({"since": "2026-07-02"})
 
 
 def test_a_date_that_is_no_day_is_ignored_and_said_so(client_as, superuser, trail):
