@@ -1,4 +1,5 @@
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib.auth.base_user import BaseUserManager
@@ -415,37 +416,58 @@ class StaffStretchQuerySet(CountsQuerySet):
         """[(mark, number of staff)] of `field`'s stretches with any staff, as filtered.
 
         In the order of the marks, the stretch before the first mark ("") first.
-        The marks are set again first if a stretch has grown too long to walk:
-        longer than four times STAFF_PER_STRETCH, and four times what it held
-        when its mark was set (a stretch of one common name cannot be cut).
+        The marks are set again first if a stretch has grown too long to walk.
         """
-        held = StaffMark.objects.filter(field=field, value=OuterRef("mark")).values("staff")
-        for tries in range(2):
-            stretches = self.filter(field=field).order_by("mark").values_list("mark")
-            sizes = self._compacted_after(
-                stretches.annotate(staff=Sum("change"), held=Subquery(held), rows=Count("*"))
-            )
-            if tries or not any(
-                staff > 4 * max(STAFF_PER_STRETCH, held or 0) for _, staff, held, _ in sizes
-            ):
-                break
-            self.mark(field)
+        sizes = self._sizes_held(field)
+        if too_long(sizes):
+            with self._staff_unchanged():
+                # Readers that found it too long together each get here; the
+                # first sets the marks, the rest find the stretches short.
+                if too_long(self._sizes_held(field)):
+                    self._set_marks(field)
+            sizes = self._sizes_held(field)
         return [(mark, staff) for mark, staff, _, _ in sizes if staff]
 
-    def mark(self, field):
-        """Set `field`'s marks again, STAFF_PER_STRETCH staff apart, and count each stretch.
+    def _sizes_held(self, field):
+        """[(mark, staff, staff held when marked, rows)] of `field`'s stretches."""
+        held = StaffMark.objects.filter(field=field, value=OuterRef("mark")).values("staff")
+        stretches = self.filter(field=field).order_by("mark").values_list("mark")
+        return self._compacted_after(
+            stretches.annotate(staff=Sum("change"), held=Subquery(held), rows=Count("*"))
+        )
 
-        Writers to the staff table, and compactions, wait meanwhile (PostgreSQL's
-        locks; SQLite's write lock, taken as the transaction begins): with no
-        change between the count and the marks, every member is counted in the
-        stretch of their value, as the triggers will count the next.
+    def set_marks_outgrown(self):
+        """Set again the marks of each key whose stretches have grown too long to walk.
+
+        For a bulk load to call, so that no visitor's first page deep in the list waits
+        for it.
         """
-        connection = connections[self.db]
-        column = connection.ops.quote_name(field)
-        with transaction.atomic(using=self.db), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("LOCK TABLE accounts_staff IN SHARE ROW EXCLUSIVE MODE")
-                cursor.execute("LOCK TABLE accounts_staffstretch IN EXCLUSIVE MODE")
+        for field in STRETCHED_FIELDS:
+            self.sizes(field)
+
+    def mark(self, field):
+        """Set `field`'s marks again, STAFF_PER_STRETCH staff apart, and count each stretch."""
+        with self._staff_unchanged():
+            self._set_marks(field)
+
+    @contextmanager
+    def _staff_unchanged(self):
+        """A transaction in which writers to the staff table, and compactions, wait.
+
+        PostgreSQL's locks; SQLite's write lock, taken as the transaction begins.
+        With no change between the count and the marks, every member is counted
+        in the stretch of their value, as the triggers will count the next.
+        """
+        with transaction.atomic(using=self.db):
+            if connections[self.db].vendor == "postgresql":
+                with connections[self.db].cursor() as cursor:
+                    cursor.execute("LOCK TABLE accounts_staff IN SHARE ROW EXCLUSIVE MODE")
+                    cursor.execute("LOCK TABLE accounts_staffstretch IN EXCLUSIVE MODE")
+            yield
+
+    def _set_marks(self, field):
+        column = connections[self.db].ops.quote_name(field)
+        with connections[self.db].cursor() as cursor:
             cursor.execute("DELETE FROM accounts_staffmark WHERE field = %s", [field])
             cursor.execute("DELETE FROM accounts_staffstretch WHERE field = %s", [field])
             # A mark every STAFF_PER_STRETCH members; each member's stretch is
@@ -470,6 +492,13 @@ class StaffStretchQuerySet(CountsQuerySet):
                 "WHERE field = %s GROUP BY field, mark",
                 [field],
             )
+
+
+def too_long(sizes):
+    """Whether a stretch has grown too long to walk: longer than four times
+    STAFF_PER_STRETCH, and four times what it held when its mark was set (a
+    stretch of one common name cannot be cut)."""
+    return any(staff > 4 * max(STAFF_PER_STRETCH, held or 0) for _, staff, held, _ in sizes)
 
 
 class StaffMark(models.Model):

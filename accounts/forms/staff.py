@@ -153,11 +153,10 @@ class StaffListFilterForm(ListFilterForm):
         "all": Q(),
     }
 
-    # Each status that the stretches count (StaffStretch).
+    # Each status that the stretches count (StaffStretch): they know who is active, not
+    # who is invited.
     STRETCHED_STATUSES = {
-        "active": Q(is_active=True),
-        "inactive": Q(is_active=False),
-        "all": Q(),
+        status: q for status, q in TALLIED_STATUSES.items() if status != "invited"
     }
 
     sort_orders = {

@@ -1,8 +1,12 @@
-"""Writes to the staff of every kind, by every path, for the counts kept by the database."""
+"""Writes to the staff of every kind, by every path, for the counts kept by the database,
+and the stretches counted by hand to compare with."""
+
+from collections import Counter
 
 from django.contrib.auth.hashers import make_password
+from django.db.models import Max, Sum
 
-from accounts.models import INVITED, Staff
+from accounts.models import INVITED, STRETCHED_FIELDS, Staff, StaffMark, StaffStretch
 from accounts.tests.factories import NEW_PASSWORD
 
 
@@ -105,3 +109,24 @@ WRITES = [
     create_in_bulk,
     update_in_bulk,
 ]
+
+
+def counted_one_by_one():
+    """{(field, mark, active): staff}, finding each member's mark in the marks themselves."""
+    counts = Counter()
+    for member in Staff.objects.all():
+        for field in STRETCHED_FIELDS:
+            marks = StaffMark.objects.filter(field=field, value__lte=getattr(member, field))
+            mark = marks.aggregate(mark=Max("value"))["mark"] or ""
+            counts[field, mark, member.is_active] += 1
+    return dict(counts)
+
+
+def stretched():
+    """{(field, mark, active): staff}, as the stretches have them."""
+    sizes = (
+        StaffStretch.objects.order_by()
+        .values_list("field", "mark", "is_active")
+        .annotate(staff=Sum("change"))
+    )
+    return {(field, mark, active): staff for field, mark, active, staff in sizes if staff}

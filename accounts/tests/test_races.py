@@ -22,11 +22,12 @@ from accounts.models import (
     Staff,
     StaffMark,
     StaffStretch,
+    StaffStretchQuerySet,
     StaffTally,
 )
 from accounts.staff_import import StaffImport
 from accounts.tests.factories import StaffFactory
-from accounts.tests.test_staff_stretches import counted_one_by_one, stretched
+from accounts.tests.staff_writes import counted_one_by_one, stretched
 
 pytestmark = [
     # Emptied after each test and refilled with what the migrations made, as the browser
@@ -256,4 +257,35 @@ def test_setting_the_marks_waits_for_an_open_change_and_counts_it(db, monkeypatc
 
     assert at_once(add_zed, set_the_marks) == ["added", "marked"]
     assert StaffMark.objects.filter(field="last_name").count() > 1
+    assert stretched() == counted_one_by_one()
+
+
+def test_readers_that_find_a_stretch_too_long_together_set_the_marks_once(db, monkeypatch):
+    monkeypatch.setattr("accounts.models.STAFF_PER_STRETCH", 1)  # Too long past 4 staff.
+    for name in "ABCDEF":
+        StaffFactory(last_name=name)
+    both_read = threading.Barrier(2, timeout=10)
+    staff_unchanged = StaffStretchQuerySet._staff_unchanged
+    set_marks = StaffStretchQuerySet._set_marks
+    marked = []
+
+    def after_both_read(self):
+        both_read.wait()
+        return staff_unchanged(self)
+
+    def counted(self, field):
+        marked.append(field)
+        set_marks(self, field)
+
+    monkeypatch.setattr(StaffStretchQuerySet, "_staff_unchanged", after_both_read)
+    monkeypatch.setattr(StaffStretchQuerySet, "_set_marks", counted)
+
+    def read():
+        return StaffStretch.objects.sizes("last_name")
+
+    first, second = at_once(read, read)
+
+    assert marked == ["last_name"]
+    assert first == second
+    assert sum(staff for _, staff in first) == 6
     assert stretched() == counted_one_by_one()

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from accounts.models import Staff
+from accounts.models import STRETCHED_FIELDS, Staff, StaffMark
 from accounts.tests.factories import StaffFactory
 from subjects.models import SubjectGroup
 
@@ -39,6 +39,15 @@ def test_creates_the_staff_asked_for_spread_over_the_groups_asked_for():
     assert all(group.staff_count > 20 for group in members)
     assert 0 < demo_staff().filter(subject_group=None).count() < 30
     assert "300 demo staff" in output
+
+
+def test_the_staff_list_is_marked_for_deep_pages_before_anyone_asks_for_one(monkeypatch):
+    monkeypatch.setattr("accounts.models.STAFF_PER_STRETCH", 10)  # Too long past 40 staff.
+
+    seed_demo(staff=300, groups=3, seed=1)
+
+    for field in STRETCHED_FIELDS:
+        assert StaffMark.objects.filter(field=field).count() >= 30
 
 
 def test_demo_emails_are_unique_lower_case_and_numbered():

@@ -1,40 +1,16 @@
 """The staff list's stretches count each member from the mark before them, after any write;
 a page far into a long list is walked to from the nearest mark."""
 
-from collections import Counter
-
 import pytest
 from django.db import connection
-from django.db.models import Max, Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import STRETCHED_FIELDS, Staff, StaffMark, StaffStretch
 from accounts.tests.factories import StaffFactory
-from accounts.tests.staff_writes import WRITES
+from accounts.tests.staff_writes import WRITES, counted_one_by_one, stretched
 
 SORTS = [*STRETCHED_FIELDS, *(f"-{field}" for field in STRETCHED_FIELDS)]
-
-
-def counted_one_by_one():
-    """{(field, mark, active): staff}, finding each member's mark in the marks themselves."""
-    counts = Counter()
-    for member in Staff.objects.all():
-        for field in STRETCHED_FIELDS:
-            marks = StaffMark.objects.filter(field=field, value__lte=getattr(member, field))
-            mark = marks.aggregate(mark=Max("value"))["mark"] or ""
-            counts[field, mark, member.is_active] += 1
-    return dict(counts)
-
-
-def stretched():
-    """{(field, mark, active): staff}, as the stretches have them."""
-    sizes = (
-        StaffStretch.objects.order_by()
-        .values_list("field", "mark", "is_active")
-        .annotate(staff=Sum("change"))
-    )
-    return {(field, mark, active): staff for field, mark, active, staff in sizes if staff}
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.models import Staff
+from accounts.models import Staff, StaffStretch
 from audit.actors import acting_as
 from subjects.models import SubjectGroup, name_key
 
@@ -92,6 +92,7 @@ class Command(BaseCommand):
                 subject_groups=subject_groups,
             )
             Staff.create_in_bulk(new_staff)
+        StaffStretch.objects.set_marks_outgrown()
         ungrouped = sum(member.subject_group is None for member in new_staff)
         self.stdout.write(
             f"Created {new_groups} subject groups and {len(new_staff)} demo staff "
