@@ -57,6 +57,20 @@ def test_a_reader_sets_the_marks_once_a_stretch_has_grown_too_long(school, monke
     assert stretched() == counted_one_by_one()
 
 
+def test_a_stretch_of_one_name_too_long_to_cut_is_marked_only_once(db, monkeypatch):
+    monkeypatch.setattr("accounts.models.STAFF_PER_STRETCH", 2)  # 4 * 2: at most 8 a stretch.
+    StaffFactory.create_batch(12, last_name="Smith")
+    StaffFactory.create_batch(3, last_name="Jones")
+    StaffStretch.objects.sizes("last_name")
+    assert StaffMark.objects.get(field="last_name", value="Smith").staff == 12
+
+    with CaptureQueriesContext(connection) as queries:
+        sizes = StaffStretch.objects.sizes("last_name")
+
+    assert len(queries) == 1  # Read, not marked again.
+    assert dict(sizes)["Smith"] == 12
+
+
 def test_a_reader_compacts_the_stretches_once_they_have_grown(school, marked, monkeypatch):
     marked()
     monkeypatch.setattr("accounts.models.COMPACT_COUNTS_AFTER", 0)
