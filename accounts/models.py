@@ -516,7 +516,7 @@ def too_long(sizes):
 class StaffMark(models.Model):
     """A value of a sort key where a stretch of the staff list, in that key's order, begins.
 
-    Set by StaffStretch.objects.mark, and only there; "" begins the first stretch.
+    Set by StaffStretch.objects (`_set_marks`), and only there; "" begins the first stretch.
     """
 
     field = models.CharField(max_length=20)
