@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.test import Client
@@ -196,7 +196,7 @@ def test_the_dates_are_whole_days_of_the_sites_time_zone(client_as, superuser, s
     settings.TIME_ZONE = "Europe/London"
     # Half past midnight in London on 1 July is 23:30 UTC on 30 June.
     event = AuditEvent.build(AuditEvent.Kind.LOGIN_FAILED, email_typed="late@school.example")
-    event.created_at = at_local(datetime(2026, 7, 1).date(), time(0, 30))
+    event.created_at = at_local(date(2026, 7, 1), time(0, 30))
     event.save()
     client = client_as(superuser)
 
