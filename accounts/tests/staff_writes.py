@@ -122,11 +122,13 @@ def counted_one_by_one():
     return dict(counts)
 
 
+def summed(counts):
+    """{kind: staff}, as the rows of a model of counts (StaffTally, StaffStretch) sum them."""
+    kind = counts.objects.all().kind
+    sizes = counts.objects.order_by().values_list(*kind).annotate(staff=Sum("change"))
+    return {tuple(kind): staff for *kind, staff in sizes if staff}
+
+
 def stretched():
     """{(field, mark, active): staff}, as the stretches have them."""
-    sizes = (
-        StaffStretch.objects.order_by()
-        .values_list("field", "mark", "is_active")
-        .annotate(staff=Sum("change"))
-    )
-    return {(field, mark, active): staff for field, mark, active, staff in sizes if staff}
+    return summed(StaffStretch)

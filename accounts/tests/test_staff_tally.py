@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -14,6 +14,7 @@ from accounts.tests.staff_writes import (
     deactivate_a_group_at_once,
     delete_a_group,
     move_everyone_out_of_groups,
+    summed,
 )
 from subjects.models import SubjectGroup
 
@@ -31,12 +32,7 @@ def counted_one_by_one():
 
 def tallied():
     """{(group, active, invited): staff}, as the tally has them."""
-    sizes = (
-        StaffTally.objects.order_by()
-        .values_list("subject_group", "is_active", "is_invited")
-        .annotate(staff=Sum("change"))
-    )
-    return {(group, active, invited): staff for group, active, invited, staff in sizes if staff}
+    return summed(StaffTally)
 
 
 @pytest.mark.parametrize("write", WRITES)
