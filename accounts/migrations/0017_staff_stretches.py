@@ -8,7 +8,7 @@ one they were in. A member's stretch is that of the greatest mark
 (""). PostgreSQL: one trigger a statement, which sums its rows; SQLite, which
 has no statement triggers: one a row, and only when a value changes. Every
 member already there starts in the stretch before every mark: the first reader
-that finds it too long sets the marks (StaffStretch.objects.mark).
+that finds it too long sets the marks (StaffStretch.objects.sizes).
 
 A later migration that remakes accounts_staff on SQLite drops the triggers with
 the old table: accounts/tests/test_staff_tally.py checks that they exist.
